@@ -1,0 +1,1 @@
+"""Adapters to outside systems, one module each, behind the protocols in `connectors.base`."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the state store; `StateStore.open` runs `upgrade head` itself."""

@@ -1,0 +1,1 @@
+"""launchsync: deployments."""

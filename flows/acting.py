@@ -1,0 +1,195 @@
+"""Carry out a plan's actions, each side effect once.
+
+Per divergence: ticket first, then alert, then record it in the state store — so a crash
+or failure anywhere before the record makes the next run try again, and nothing repeats:
+tickets are found again by the marker the sink stores on them; alerts are claimed in the
+store before sending (at most once), a failed send gives its claim back, and a crash between
+claim and send is reported as an unconfirmed delivery rather than sent twice.
+One failing divergence never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from connectors.alerts import alert_for, digest_for, recipients_hash, route
+from connectors.base import Alert
+from connectors.notify import channel_kind
+from flows.bootstrap import Runtime
+from models.dates import zone
+from models.errors import LaunchsyncError
+from models.plan import Action, ActionKind, Divergence, Plan, Urgency
+
+OPENED_UNTOLD = "opened-untold:"  # fingerprint prefix of a ticket opened, alert not yet done
+COUNTS = ("opened", "commented", "resolved", "alerted", "unconfirmed", "failures")
+
+
+@dataclass
+class ActOutcome:
+    """What a run did; every list holds one line per item."""
+
+    opened: list[str] = field(default_factory=list)
+    commented: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    alerted: list[str] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        """Counts by kind, for logs and artifacts."""
+        return {name: len(getattr(self, name)) for name in COUNTS}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A divergence whose alert waits for the digest; it is recorded once that is sent."""
+
+    divergence: Divergence
+    recipients: tuple[str, ...]
+    ticket: str | None
+
+
+def in_scope(identity: str, divergence: Divergence | None, release_ids: set[str]) -> bool:
+    """A targeted run acts only on divergences of the releases it was asked about."""
+    if not release_ids:
+        return True
+    if divergence is not None:
+        release = divergence.release.id if divergence.release else divergence.linked_release_id
+        return release in release_ids
+    return identity.split("|")[1] in release_ids  # a resolve: the identity names the release
+
+
+def act(
+    plan: Plan,
+    runtime: Runtime,
+    *,
+    slips: Iterable[Any] = (),
+    release_ids: Iterable[str] = (),
+    now: dt.datetime | None = None,
+) -> ActOutcome:
+    """Open, comment, resolve and alert as the plan says; idempotent and failure-isolated."""
+    outcome = ActOutcome()
+    divergences = {d.identity: d for d in plan.divergences}
+    scope, slip_by_release = set(release_ids), {s.release_id: s for s in slips}
+    grouped: dict[str, list[Action]] = defaultdict(list)
+    for action in plan.actions:
+        grouped[action.identity].append(action)
+    digest: dict[tuple[str, ...], list[_Pending]] = defaultdict(list)
+    for identity, actions in grouped.items():
+        divergence = divergences.get(identity)
+        if not in_scope(identity, divergence, scope):
+            continue
+        try:
+            pending = _settle(actions, divergence, runtime, outcome, slip_by_release)
+        except LaunchsyncError as exc:
+            outcome.failures.append(runtime.redactor(f"{identity}: {exc}"))
+            continue
+        if pending is not None:
+            digest[pending.recipients].append(pending)
+    if _digest_due(runtime, now or dt.datetime.now(dt.UTC)):
+        for recipients, items in digest.items():
+            _send_digest(recipients, items, plan, runtime, outcome)
+    # Before the digest hour, pending warnings stay unrecorded: the next run plans them again.
+    outcome.unconfirmed.extend(runtime.store.unconfirmed_alerts(runtime.config_key))
+    return outcome
+
+
+def _settle(
+    actions: list[Action],
+    d: Divergence | None,
+    runtime: Runtime,
+    outcome: ActOutcome,
+    slips: Mapping[str, Any],
+) -> _Pending | None:
+    """Ticket, then alert, then record, for one divergence."""
+    store, key, sink = runtime.store, runtime.config_key, runtime.sink
+    first = actions[0]
+    if first.kind is ActionKind.RESOLVE_TICKET:
+        # No ticket on record: a run died between noting the divergence and opening it.
+        known = first.ticket or (sink.find(first.identity) if sink is not None else None)
+        if sink is not None and known:
+            sink.resolve(known, first.identity)
+        store.forget_divergence(key, first.identity)
+        outcome.resolved.append(first.ticket or first.identity)
+        return None
+    assert d is not None, f"plan action {first.identity} has no divergence"
+    ticket_key, ticket_url = first.ticket, None
+    # A noted divergence without a ticket: the run that noted it died before opening one.
+    reopen = first.kind is ActionKind.COMMENT_TICKET and not first.ticket
+    if (first.kind is ActionKind.OPEN_TICKET or reopen) and sink is not None:
+        # Note the divergence before and after opening its ticket, under a fingerprint no
+        # divergence has. If the run dies before the final record, the next run acts on it
+        # again (the marker finds the ticket, the claim keeps the alert to once) — or, if it
+        # is gone by then, resolves the ticket. Without this, a ticket whose run died stayed
+        # open forever once its divergence went away (found by the chaos suite).
+        untold = OPENED_UNTOLD + d.fingerprint
+        store.record_divergence(key, d.identity, untold, first.ticket)
+        ticket = sink.open(d)
+        ticket_key, ticket_url = ticket.key, ticket.url
+        store.record_divergence(key, d.identity, untold, ticket_key)
+        outcome.opened.append(ticket.key)
+    elif first.kind is ActionKind.COMMENT_TICKET and sink is not None and first.ticket:
+        sink.comment(first.ticket, d)
+        outcome.commented.append(first.ticket)
+    alert = next((a for a in actions if a.kind is ActionKind.ALERT), None)
+    recipients = route(d, runtime.config.alerts, runtime.config.policy) if alert else ()
+    if alert is not None and recipients:
+        if alert.urgency is Urgency.DIGEST and runtime.config.alerts.digest:
+            return _Pending(d, recipients, ticket_key)
+        slip = slips.get(d.release.id) if d.release else None
+        send_once(alert_for(d, recipients, slip, ticket_url), runtime, outcome)
+    store.record_divergence(key, d.identity, d.fingerprint, ticket_key)
+    return None
+
+
+def _digest_due(runtime: Runtime, now: dt.datetime) -> bool:
+    alerts = runtime.config.alerts
+    return now.astimezone(zone(runtime.config.timezone)).hour >= alerts.digest_hour
+
+
+def _send_digest(
+    recipients: tuple[str, ...],
+    items: list[_Pending],
+    plan: Plan,
+    runtime: Runtime,
+    outcome: ActOutcome,
+) -> None:
+    divergences = [p.divergence for p in items]
+    try:
+        send_once(digest_for(divergences, recipients, plan.today), runtime, outcome)
+    except LaunchsyncError as exc:
+        outcome.failures.append(runtime.redactor(f"digest to {len(recipients)} recipients: {exc}"))
+        return
+    for p in items:
+        runtime.store.record_divergence(
+            runtime.config_key, p.divergence.identity, p.divergence.fingerprint, p.ticket
+        )
+
+
+def send_once(alert: Alert, runtime: Runtime, outcome: ActOutcome) -> None:
+    """Per recipient: claim, send, confirm. A failed send gives its claim back so a later
+    run retries that recipient only; the others are not sent the alert twice."""
+    store, key, notifier = runtime.store, runtime.config_key, runtime.notifier
+    if notifier is None:
+        return
+    failed: list[LaunchsyncError] = []
+    for recipient in alert.recipients:
+        one = replace(
+            alert, key=f"{alert.key}|{recipients_hash([recipient])}", recipients=(recipient,)
+        )
+        if not store.claim_alert(key, one.key, one.recipients):
+            continue
+        try:
+            notifier.send(one)
+        except LaunchsyncError as exc:
+            store.release_alert(key, one.key)
+            failed.append(exc)
+            continue
+        store.confirm_alert(key, one.key)
+        outcome.alerted.append(f"{alert.subject} -> {channel_kind(recipient)}")
+    if failed:
+        raise failed[0]

@@ -1,0 +1,1 @@
+"""The launchsync domain: releases, launch events, policy, divergences and the reconciler."""

@@ -1,0 +1,211 @@
+"""One sync in a child process that can die for real at a chosen side-effect boundary.
+
+The chaos harness (`sandbox.chaos`) forks a child per run from a forkserver that has the
+flow modules preloaded (a fork costs milliseconds; a fresh interpreter costs seconds).
+The child builds the real adapters with `open_runtime`, wraps the ticket sink, notifier
+and state store in thin pass-throughs that count each boundary they pass, and calls
+`os._exit` when the planned one is reached: no `finally`, no lock release, no flush.
+Every alert the real notifier delivered is appended to a journal first, so the parent can
+tell a duplicate delivery from two different alerts with the same subject.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+from collections import Counter
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Alert, Notifier, TicketRef, TicketSink
+from connectors.state_store import StateStore
+from models.plan import Divergence
+
+CRASH_EXIT = 86  # the exit status of a child killed on purpose at a boundary
+# Where a real process may die between two side effects (see flows/acting.py's order).
+BOUNDARIES = (
+    "ticket_opened",  # after the ticket exists, before its alert
+    "alert_claimed",  # between claim and send
+    "alert_sent",  # after the e-mail left, before it is confirmed and recorded
+    "commented",  # after a comment, before its alert
+    "resolved",  # after the resolve transition, before the divergence is forgotten
+    "recorded",  # after one divergence is recorded, before the next is acted on
+)
+PRELOAD = ["sandbox.chaos", "flows.sync", "flows.live", "connectors.jira_tickets"]
+
+
+@dataclass(frozen=True)
+class CrashPlan:
+    """Die the `nth` time the run passes `boundary`."""
+
+    boundary: str
+    nth: int = 1
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """Everything one child run needs; plain data, so it pickles to the forkserver."""
+
+    config_yaml: str
+    config_key: str
+    today: str  # ISO date: the reconciler's today
+    journal: str  # file the child appends delivered alerts to, one JSON line each
+    result: str  # file the child writes its outcome summary to
+    api_url: str | None  # the Prefect API the flow reports to
+    full: bool = False
+    release_ids: tuple[str, ...] = ()
+    lock_wait_seconds: float = 0.0
+    crash: CrashPlan | None = None
+
+
+class Boundaries:
+    """Counts boundaries passed and kills the process at the planned one."""
+
+    def __init__(self, plan: CrashPlan | None) -> None:
+        self.plan = plan
+        self.passed_count: Counter[str] = Counter()
+
+    def passed(self, name: str) -> None:
+        """Note one pass; `os._exit` if it is the planned crash."""
+        self.passed_count[name] += 1
+        if self.plan and self.plan.boundary == name and self.passed_count[name] == self.plan.nth:
+            os._exit(CRASH_EXIT)  # a real crash: no cleanup, the lock row stays behind
+
+
+class CrashingSink:
+    """The real ticket sink, with a possible death after each write."""
+
+    def __init__(self, inner: TicketSink, boundaries: Boundaries) -> None:
+        self.inner, self.boundaries = inner, boundaries
+
+    def open(self, divergence: Divergence) -> TicketRef:
+        """Open (or find) the ticket, then maybe die."""
+        ref = self.inner.open(divergence)
+        self.boundaries.passed("ticket_opened")
+        return ref
+
+    def comment(self, ticket: str, divergence: Divergence) -> bool:
+        """Comment, then maybe die."""
+        said = self.inner.comment(ticket, divergence)
+        self.boundaries.passed("commented")
+        return said
+
+    def resolve(self, ticket: str, identity: str) -> bool:
+        """Resolve, then maybe die."""
+        moved = self.inner.resolve(ticket, identity)
+        self.boundaries.passed("resolved")
+        return moved
+
+    def find(self, identity: str) -> str | None:
+        """Look the ticket up (a read: no boundary)."""
+        return self.inner.find(identity)
+
+
+class JournalingNotifier:
+    """The real notifier; each delivery is journaled before the process may die."""
+
+    def __init__(self, inner: Notifier, boundaries: Boundaries, journal: Path) -> None:
+        self.inner, self.boundaries, self.journal = inner, boundaries, journal
+
+    def send(self, alert: Alert) -> None:
+        """Deliver, journal, then maybe die."""
+        self.inner.send(alert)
+        line = {"key": alert.key, "subject": alert.subject, "recipients": list(alert.recipients)}
+        with self.journal.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        self.boundaries.passed("alert_sent")
+
+
+class CrashingStore(StateStore):
+    """The real SQL state store, with a possible death after a claim or a record."""
+
+    boundaries: Boundaries = Boundaries(None)
+
+    def claim_alert(self, config_key: str, alert_key: str, recipients: Any) -> bool:
+        """Claim, then maybe die before the send."""
+        claimed = super().claim_alert(config_key, alert_key, recipients)
+        if claimed:
+            self.boundaries.passed("alert_claimed")
+        return claimed
+
+    def record_divergence(
+        self, config_key: str, identity: str, fingerprint: str, ticket: str | None
+    ) -> None:
+        """Record, then maybe die before the next divergence."""
+        super().record_divergence(config_key, identity, fingerprint, ticket)
+        self.boundaries.passed("recorded")
+
+
+def child_main(spec: ChildSpec) -> None:
+    """The child's body: one sync with the real adapters, wrapped for crashes."""
+    import datetime as dt
+
+    from prefect import flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.bootstrap import open_runtime
+    from flows.redact import Redactor
+    from flows.sync import SyncOptions, SyncReport, run_sync
+    from models.config import parse_config
+
+    @flow(name="chaos-sync", validate_parameters=False)
+    def chaos_sync(runtime: Any, options: Any) -> SyncReport:
+        return run_sync(runtime, options)
+
+    api = {PREFECT_API_URL: spec.api_url}
+    settings = temporary_settings(api) if spec.api_url else nullcontext()
+    config = parse_config(spec.config_yaml, "chaos.yaml", {})
+    boundaries = Boundaries(spec.crash)
+    options = SyncOptions(
+        full=spec.full,
+        release_ids=spec.release_ids,
+        today=dt.date.fromisoformat(spec.today),
+        lock_wait_seconds=spec.lock_wait_seconds,
+    )
+    with settings, open_runtime(config, spec.config_key, Redactor()) as runtime:
+        store = CrashingStore.open(config.state.url)
+        assert isinstance(store, CrashingStore)  # `open` is typed as the base class's
+        store.boundaries = boundaries
+        assert runtime.sink is not None and runtime.notifier is not None
+        wrapped = dataclasses.replace(
+            runtime,
+            store=store,
+            sink=CrashingSink(runtime.sink, boundaries),
+            notifier=JournalingNotifier(runtime.notifier, boundaries, Path(spec.journal)),
+        )
+        try:
+            report = chaos_sync(wrapped, options)
+        finally:
+            store.close()
+    outcome = report.outcome.summary() if report.outcome else None
+    failures = report.outcome.failures if report.outcome else []
+    Path(spec.result).write_text(
+        json.dumps({"skipped": report.skipped, "outcome": outcome, "failures": failures}),
+        encoding="utf-8",
+    )
+
+
+def start_child(spec: ChildSpec) -> multiprocessing.process.BaseProcess:
+    """Fork a child (from the preloaded forkserver) running `spec`; it is started."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    process = context.Process(target=child_main, args=(spec,), daemon=False)
+    process.start()
+    return process
+
+
+def run_child(spec: ChildSpec, timeout: float = 300.0) -> int:
+    """Run one child to its end; its exit status (CRASH_EXIT when it died on purpose)."""
+    process = start_child(spec)
+    process.join(timeout)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+        raise TimeoutError(f"chaos child did not finish in {timeout:.0f}s")
+    return int(process.exitcode)

@@ -1,0 +1,113 @@
+"""CalendarSandbox: the emulator app, its state, and the helpers tests use to change it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.seed import CALENDARS_FILE, read_seed_file, seed_file
+from models.errors import SeedError
+from sandbox.faults import FAULT_LIST, Fault, FaultInjector
+from sandbox.google_calendar.errors import error_body
+from sandbox.google_calendar.push import PushHub
+from sandbox.google_calendar.routes import CalendarApi
+from sandbox.google_calendar.store import CalendarStore
+
+
+class CalendarSandbox:
+    """A seedable Calendar API v3 emulator: serve `.app`; `.faults` injects and counts."""
+
+    def __init__(
+        self,
+        calendars: Mapping[str, Sequence[Mapping[str, Any]]],
+        faults: Sequence[Fault | Mapping[str, Any]] | None = None,
+        *,
+        access_token: str | None = None,
+        max_token_changes: int | None = None,
+    ) -> None:
+        self.store = CalendarStore(max_token_changes=max_token_changes)
+        for calendar_id, events in calendars.items():
+            self.store.add_calendar(calendar_id, events)
+        self.push = PushHub()
+        self.store.subscribe(self.push.changed)
+        api = CalendarApi(self.store, self.push, access_token)
+        self.faults = FaultInjector(api.app(), error_body, _faults(faults or []))
+        self.app = self.faults
+
+    # --- what a person does in the Calendar UI ---------------------------------------
+
+    def insert_event(self, calendar_id: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+        """Add an event (start and end required); returns it with id and etag."""
+        return self.store.insert(calendar_id, resource)
+
+    def move_event(
+        self, calendar_id: str, event_id: str, start: dt.date | dt.datetime
+    ) -> dict[str, Any]:
+        """Move an event to a new start, keeping its length and kind (all-day or timed)."""
+        current = self.store.get(calendar_id, event_id)
+        return self.store.patch(calendar_id, event_id, moved(current, start))
+
+    def edit_event(self, calendar_id: str, event_id: str, **fields: Any) -> dict[str, Any]:
+        """Change any fields (patch semantics), e.g. `summary="New title"`."""
+        return self.store.patch(calendar_id, event_id, fields)
+
+    def cancel_event(self, calendar_id: str, event_id: str) -> None:
+        """Delete an event (it stays, cancelled, for incremental syncs)."""
+        self.store.delete(calendar_id, event_id)
+
+    def event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
+        """The stored resource as events.get would answer."""
+        return self.store.get(calendar_id, event_id)
+
+    def expire_sync_tokens(self, calendar_id: str | None = None) -> None:
+        """Every sync token handed out so far answers 410 from now on."""
+        self.store.expire_tokens(calendar_id)
+
+    def request_count(self) -> int:
+        """API requests answered so far (admin requests not counted)."""
+        return len(self.faults.requests)
+
+
+def moved(current: Mapping[str, Any], start: dt.date | dt.datetime) -> dict[str, Any]:
+    """The patch body that moves `current` to `start`, keeping its length."""
+    old_start, old_end = current["start"], current.get("end") or current["start"]
+    if isinstance(start, dt.datetime):
+        first = dt.datetime.fromisoformat(str(old_start["dateTime"]).replace("Z", "+00:00"))
+        last = dt.datetime.fromisoformat(str(old_end["dateTime"]).replace("Z", "+00:00"))
+        zone = {"timeZone": old_start["timeZone"]} if old_start.get("timeZone") else {}
+        return {
+            "start": {"dateTime": start.isoformat(), "date": None, **zone},
+            "end": {"dateTime": (start + (last - first)).isoformat(), "date": None, **zone},
+        }
+    length = dt.date.fromisoformat(old_end["date"]) - dt.date.fromisoformat(old_start["date"])
+    return {
+        "start": {"date": start.isoformat(), "dateTime": None},
+        "end": {"date": (start + length).isoformat(), "dateTime": None},
+    }
+
+
+def load_seed(
+    path: Path | str, faults: Sequence[Fault | Mapping[str, Any]] | None = None
+) -> CalendarSandbox:
+    """A sandbox seeded from `calendars.json` (or a seed directory holding it)."""
+    data = read_seed_file(path, CALENDARS_FILE)
+    if not isinstance(data, dict) or not all(
+        isinstance(events, list) and all(isinstance(e, dict) for e in events)
+        for events in data.values()
+    ):
+        where = seed_file(path, CALENDARS_FILE)
+        raise SeedError(f"{where}: must map each calendar id to a list of event objects")
+    return CalendarSandbox(data, faults)
+
+
+def _faults(given: Sequence[Fault | Mapping[str, Any]]) -> list[Fault]:
+    try:
+        return FAULT_LIST.validate_python(
+            [f.model_dump() if isinstance(f, Fault) else dict(f) for f in given]
+        )
+    except ValidationError as exc:
+        raise SeedError(f"faults: {exc.errors()[0]['msg']}; see sandbox/faults.py") from None

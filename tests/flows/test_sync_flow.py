@@ -1,0 +1,238 @@
+"""The sync flow over seed sources, a real SQLite state store and fakes of our own ports.
+
+The end-to-end version against the Jira and Google sandboxes is in test_sync_sandboxes.py;
+this one pins down the act-once rules: one ticket and one alert per divergence, a comment
+and a new alert when it changes, resolution when aligned, silence when nothing changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect import flow
+
+from flows.bootstrap import open_runtime
+from flows.redact import Redactor
+from flows.sync import SyncOptions, SyncReport, run_sync
+from models.config import parse_config
+from tests.fakes import FakeNotifier, FakeTicketSink
+
+TODAY = dt.date(2026, 11, 23)
+RELEASE_DAY = TODAY + dt.timedelta(days=30)
+BLOG = "e-blog"
+MISMATCH = f"date_mismatch|100|marketing@example.com/{BLOG}"
+
+
+def version(vid: str, name: str, day: dt.date) -> dict[str, Any]:
+    return {"id": vid, "name": name, "releaseDate": day.isoformat(), "released": False}
+
+
+def all_day(eid: str, title: str, day: dt.date, vid: str) -> dict[str, Any]:
+    return {
+        "id": eid,
+        "summary": title,
+        "status": "confirmed",
+        "start": {"date": day.isoformat()},
+        "end": {"date": (day + dt.timedelta(days=1)).isoformat()},
+        "organizer": {"email": "pmm@example.com"},
+        "extendedProperties": {"private": {"jiraVersionId": vid}},
+    }
+
+
+@dataclasses.dataclass
+class World:
+    """A seed directory the test edits like people edit Jira and the calendar."""
+
+    seed: Path
+    config_text: str
+    sink: FakeTicketSink
+    notifier: FakeNotifier
+    release_day: dt.date = RELEASE_DAY
+    blog_day: dt.date = RELEASE_DAY - dt.timedelta(days=7)
+
+    def write(self) -> None:
+        jira = {
+            "deployment": "Cloud",
+            "projects": [
+                {"key": "PROJ", "id": "1", "versions": [version("100", "2.4", self.release_day)]}
+            ],
+        }
+        calendars = {
+            "marketing@example.com": [all_day(BLOG, "PROJ 2.4 blog", self.blog_day, "100")]
+        }
+        (self.seed / "jira.json").write_text(json.dumps(jira))
+        (self.seed / "calendars.json").write_text(json.dumps(calendars))
+
+
+@pytest.fixture
+def world(tmp_path: Path, prefect_harness: None) -> Iterator[World]:
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    config = {
+        "timezone": "America/Los_Angeles",
+        "jira": {"url": "https://jira.test", "projects": ["PROJ"]},
+        "calendar": {"calendar_ids": ["marketing@example.com"]},
+        "alerts": {"routes": [{"projects": ["PROJ"], "notify": ["launch@example.com"]}]},
+        "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+    }
+    w = World(seed, yaml.safe_dump(config), FakeTicketSink(), FakeNotifier())
+    w.write()
+    yield w
+
+
+@flow(validate_parameters=False)
+def sync_in_flow(runtime: Any, options: Any) -> SyncReport:
+    # Typed Any: Prefect derives a parameter schema, which ports (Protocols) cannot have.
+    return run_sync(runtime, options)
+
+
+def sync(world: World, wrap: Any = None, **options: Any) -> SyncReport:
+    config = parse_config(world.config_text, "test.yaml", {})
+    with open_runtime(config, "test", Redactor(), seed_dir=world.seed) as runtime:
+        runtime = dataclasses.replace(runtime, sink=world.sink, notifier=world.notifier)
+        if wrap is not None:
+            runtime = dataclasses.replace(runtime, store=wrap(runtime.store))
+        return sync_in_flow(runtime, SyncOptions(today=TODAY, **options))
+
+
+def test_a_divergence_opens_one_ticket_and_alerts_once_then_stays_quiet(world: World) -> None:
+    report = sync(world)
+    assert report.outcome is not None and report.outcome.failures == []
+    assert [t.identity for t in world.sink.tickets.values()] == [MISMATCH]
+    (alert,) = world.notifier.sent["launch@example.com"]
+    assert "PROJ 2.4" in alert.subject and alert.severity == "critical"
+    again = sync(world)
+    assert again.outcome is not None and again.outcome.summary()["opened"] == 0
+    assert len(world.sink.tickets) == 1 and len(world.notifier.all()) == 1
+
+
+def test_a_move_comments_and_alerts_again_and_alignment_resolves(world: World) -> None:
+    sync(world)
+    world.release_day += dt.timedelta(days=3)  # engineering slips the release
+    world.write()
+    moved = sync(world)
+    (ticket,) = world.sink.tickets.values()
+    assert len(ticket.comments) == 1 and not ticket.done
+    assert len(world.notifier.all()) == 2
+    assert [(s.old_date, s.new_date) for s in moved.slips] == [(RELEASE_DAY, world.release_day)]
+    world.blog_day = world.release_day  # marketing moves the blog to the new date
+    world.write()
+    sync(world)
+    assert ticket.done
+    assert sync(world).outcome is not None and len(world.notifier.all()) == 2
+
+
+def test_a_dry_run_acts_on_nothing_and_remembers_nothing(world: World) -> None:
+    report = sync(world, dry_run=True)
+    assert report.plan is not None and len(report.plan.divergences) == 1
+    assert world.sink.tickets == {} and world.notifier.sent == {}
+    sync(world)
+    assert len(world.sink.tickets) == 1
+
+
+class ProcessKilled(BaseException):
+    """Stands for the process dying: not an Exception, so nothing catches or retries it."""
+
+
+class CrashOnce:
+    """A store that dies once right after the side effect, before the record."""
+
+    def __init__(self, inner: Any, method: str) -> None:
+        self.inner, self.method, self.crashed = inner, method, False
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.inner, name)
+        if name != self.method or self.crashed:
+            return target
+
+        def crash(*args: Any, **kwargs: Any) -> Any:
+            self.crashed = True
+            raise ProcessKilled("process killed")
+
+        return crash
+
+
+def test_a_crash_between_ticket_and_record_never_opens_a_second_ticket(world: World) -> None:
+    with pytest.raises(ProcessKilled):
+        sync(world, wrap=lambda store: CrashOnce(store, "record_divergence"))
+    sync(world)
+    assert len(world.sink.tickets) == 1
+    assert len(world.notifier.all()) == 1  # claimed before the crash: not sent twice
+
+
+def test_a_failed_alert_is_retried_by_the_next_run(world: World) -> None:
+    world.notifier.fail_next = 1
+    first = sync(world)
+    assert first.outcome is not None and len(first.outcome.failures) == 1
+    assert "email send failed" in first.outcome.failures[0]
+    sync(world)
+    assert len(world.notifier.all()) == 1 and len(world.sink.tickets) == 1
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_cleanly(world: World) -> None:
+    config = parse_config(world.config_text, "test.yaml", {})
+    with (
+        open_runtime(config, "test", Redactor(), seed_dir=world.seed) as runtime,
+        runtime.store.lock("test", "someone-else", dt.timedelta(minutes=5)) as held,
+    ):
+        assert held
+        report = sync(world)
+    assert report.skipped and world.sink.tickets == {}
+
+
+def at(hour: int) -> dt.datetime:
+    """TODAY at this hour in Los Angeles, the business zone."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(TODAY, dt.time(hour), tzinfo=ZoneInfo("America/Los_Angeles"))
+
+
+def test_warnings_wait_for_the_daily_digest_and_go_out_once(world: World) -> None:
+    world.release_day = TODAY + dt.timedelta(days=40)
+    world.blog_day = world.release_day + dt.timedelta(days=3)  # late, far out: a warning
+    world.write()
+    world.config_text = world.config_text.replace("alerts:", "alerts:\n  digest_hour: 9")
+    sync(world, now=at(7))
+    assert len(world.sink.tickets) == 1 and world.notifier.all() == []  # ticket now, mail later
+    sync(world, now=at(8))
+    assert len(world.sink.tickets) == 1 and world.notifier.all() == []
+    sync(world, now=at(9))
+    (digest,) = world.notifier.all()
+    assert digest.subject.startswith("[launchsync] digest") and "PROJ 2.4" in digest.body
+    sync(world, now=at(15))
+    assert len(world.notifier.all()) == 1 and len(world.sink.tickets) == 1
+
+
+def test_a_source_that_cannot_be_read_makes_launches_unknown_and_tells_operators_once(
+    world: World,
+) -> None:
+    world.config_text = world.config_text.replace(
+        "alerts:", "freshness: {failed_runs: 2}\nalerts:\n  operators: [ops@example.com]"
+    )
+    sync(world)
+    (ticket,) = world.sink.tickets.values()
+    world.blog_day = world.release_day  # aligned in the calendar, but Jira goes dark:
+    world.write()
+    (world.seed / "jira.json").write_text("{ not json")
+    first = sync(world)
+    assert first.plan is not None and first.plan.status == "unknown"
+    assert [b.source for b in first.plan.blind] == ["jira"]
+    # Stale Jira data cannot prove the launch aligned: the ticket stays open, nobody is told.
+    assert not ticket.done and first.plan.actions == ()
+    assert "ops@example.com" not in world.notifier.sent  # one failure is not blindness yet
+    second = sync(world)
+    assert second.plan is not None and "failed 2 reads in a row" in second.plan.blind[0].reason
+    (blind,) = world.notifier.sent["ops@example.com"]
+    assert "blind to jira" in blind.subject and "jira.json" in blind.body
+    sync(world)
+    assert len(world.notifier.sent["ops@example.com"]) == 1  # the same episode: once
+    world.write()  # Jira is back
+    back = sync(world)
+    assert back.plan is not None and back.plan.status == "current" and ticket.done

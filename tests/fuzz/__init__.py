@@ -1,0 +1,1 @@
+"""Hostile inputs (hypothesis): bad items are named and skipped, never a traceback."""
