@@ -32,14 +32,13 @@ def build(n: int, seed: int = 7) -> tuple[list[Release], list[LaunchEvent]]:
     rnd = random.Random(seed)
     releases = [_release(i, rnd) for i in range(n)]
     # Linked events cover the releases that need a launch first, as a real calendar would.
-    needy = sorted(
-        range(n),
-        key=lambda i: (
-            releases[i].released
-            or releases[i].date is None
-            or releases[i].date > TODAY + dt.timedelta(days=90)
-        ),
-    )
+    soon = TODAY + dt.timedelta(days=90)
+
+    def needs_launch_last(i: int) -> bool:
+        date = releases[i].date
+        return releases[i].released or date is None or date > soon
+
+    needy = sorted(range(n), key=needs_launch_last)
     events = []
     for i in range(n):
         if i % 3:

@@ -3,12 +3,14 @@
 
 The same three deployments as deployments/prefect.yaml: an incremental sync every 15
 minutes, a nightly full resync, and a targeted sync triggered by the webhook receiver's
-`launchsync.source.changed` events. Both paths build them with `deployments()`.
+`launchsync.source.changed` events. Both paths build them with `served()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -18,8 +20,8 @@ from flows.bootstrap import config_key_of
 from models.errors import ConfigError, ConnectorError
 
 if TYPE_CHECKING:
+    from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
-    from prefect.types.entrypoint import EntrypointType
 
 DEFAULT_CRON = "*/15 * * * *"
 NIGHTLY_CRON = "0 3 * * *"
@@ -30,13 +32,19 @@ SERVE_POLL_SECONDS = 1.0
 WATCHDOG_SECONDS = 300  # freshness checks and push channel renewal
 
 
-def deployments(
-    config: Path, cron: str = DEFAULT_CRON, entrypoint_type: EntrypointType | None = None
-) -> list[RunnerDeployment]:
+@dataclass(frozen=True)
+class Served:
+    """One deployment of a launchsync flow: its name and `to_deployment` options."""
+
+    flow: Flow[..., Any]
+    name: str
+    options: dict[str, Any]
+
+
+def served(config: Path, cron: str = DEFAULT_CRON) -> list[Served]:
     """The three sync deployments for one config file, and its freshness watchdog."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.events import DeploymentEventTrigger
-    from prefect.types.entrypoint import EntrypointType
 
     from flows.sync import sync_launch_calendar
     from flows.watchdog import launchsync_watchdog
@@ -50,46 +58,51 @@ def deployments(
         match={"prefect.resource.id": f"launchsync.config.{config_key_of(config)}"},
         parameters={"config": path, "release_ids": "{{ event.payload.release_ids }}"},
     )
-    common: dict[str, Any] = {
-        "concurrency_limit": one_at_a_time,
-        "tags": ["launchsync"],
-        "entrypoint_type": entrypoint_type or EntrypointType.FILE_PATH,
-    }
-    made = [
-        sync_launch_calendar.to_deployment(
-            name="scheduled", cron=cron, parameters={"config": path}, **common
+    sync: dict[str, Any] = {"concurrency_limit": one_at_a_time, "tags": ["launchsync"]}
+    return [
+        Served(
+            sync_launch_calendar,
+            "scheduled",
+            {"cron": cron, "parameters": {"config": path}, **sync},
         ),
-        sync_launch_calendar.to_deployment(
-            name="nightly-full",
-            cron=NIGHTLY_CRON,
-            parameters={"config": path, "full": True},
-            **common,
+        Served(
+            sync_launch_calendar,
+            "nightly-full",
+            {"cron": NIGHTLY_CRON, "parameters": {"config": path, "full": True}, **sync},
         ),
-        sync_launch_calendar.to_deployment(
-            name="on-change", triggers=[on_change], parameters={"config": path}, **common
+        Served(
+            sync_launch_calendar,
+            "on-change",
+            {"triggers": [on_change], "parameters": {"config": path}, **sync},
+        ),
+        # Beside the syncs, not in them: it must notice when no sync runs at all.
+        Served(
+            launchsync_watchdog,
+            "watchdog",
+            {"interval": WATCHDOG_SECONDS, "parameters": {"config": path}, "tags": ["launchsync"]},
         ),
     ]
-    # Beside the syncs, not in them: it must notice when no sync runs at all.
-    made.append(
-        launchsync_watchdog.to_deployment(
-            name="watchdog",
-            interval=WATCHDOG_SECONDS,
-            parameters={"config": path},
-            tags=["launchsync"],
-            entrypoint_type=common["entrypoint_type"],
-        )
-    )
-    # to_deployment is async-dispatched: called from sync code it returns the deployment.
-    return cast("list[RunnerDeployment]", made)
 
 
 def serve(config: Path, cron: str = DEFAULT_CRON) -> None:
-    """Serve all three deployments from this process until interrupted."""
-    from prefect import serve as prefect_serve
+    """Serve all four deployments from this process until interrupted."""
+    from prefect.runner import Runner
+
+    from deployments import warm_start
 
     # None lets the Runner read PREFECT_RUNNER_POLL_FREQUENCY when the user has set it.
     poll = None if "PREFECT_RUNNER_POLL_FREQUENCY" in os.environ else SERVE_POLL_SECONDS
-    prefect_serve(*deployments(config, cron), query_seconds=poll)
+    runner = Runner(name="launchsync", query_seconds=poll)
+    warm_start.install()
+    # add_flow, not add_deployment: the Runner then runs the flow object it holds instead
+    # of a new `python -m prefect.engine` that loads it again from storage.
+    for one in served(config, cron):
+        runner.add_flow(one.flow, name=one.name, **one.options)
+        print(f"serving {one.flow.name}/{one.name}", flush=True)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
 
 
 def deploy(config: Path, pool: str = DEFAULT_POOL, cron: str = DEFAULT_CRON) -> list[UUID]:
@@ -104,7 +117,16 @@ def deploy(config: Path, pool: str = DEFAULT_POOL, cron: str = DEFAULT_CRON) -> 
     _ensure_process_pool(pool, api)
     # A module entrypoint: any worker with launchsync installed imports the flow; no image,
     # no code storage to pull.
-    found = deployments(config, cron, EntrypointType.MODULE_PATH)
+    # to_deployment is async-dispatched: called from sync code it returns the deployment.
+    found = [
+        cast(
+            "RunnerDeployment",
+            one.flow.to_deployment(
+                name=one.name, entrypoint_type=EntrypointType.MODULE_PATH, **one.options
+            ),
+        )
+        for one in served(config, cron)
+    ]
     for deployment in found:
         deployment.work_queue_name = WORK_QUEUE
         # Else each run starts in a new temporary directory, and a relative path in the

@@ -5,18 +5,17 @@ it is idempotent (markers on tickets, claims on alerts). Two runs of one config 
 act: the run takes a lock in the state store and a second run exits cleanly.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: `launchsync serve` pickles the flow function
+# by value, and its parameter annotations must be objects, not names to look up.
 import datetime as dt
 import time
-from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
+from flows import progress
 from flows.acting import ActOutcome, act
 from flows.artifacts import publish, publish_timeline
 from flows.bootstrap import Runtime, config_key_of, load_with_secrets, open_runtime
@@ -248,7 +247,7 @@ def sync_launch_calendar(
         lock_wait_seconds=wait_for_lock_seconds,
     )
     key = config_key_of(config)
-    with open_runtime(settings, key, redactor, progress=PROGRESS.get()) as runtime:
+    with open_runtime(settings, key, redactor, progress=progress.PROGRESS.get()) as runtime:
         report = run_sync(runtime, options)
     if report.outcome and report.outcome.failures:
         failures = report.outcome.failures
@@ -260,7 +259,3 @@ def sync_launch_calendar(
 
 class SyncFailed(LaunchsyncError):
     """Some divergences could not be acted on; the run fails so operators hear of it."""
-
-
-# The CLI's progress display, when the flow runs in its process; None elsewhere.
-PROGRESS: ContextVar[Callable[[str], None] | None] = ContextVar("launchsync_progress", default=None)

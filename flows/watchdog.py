@@ -5,8 +5,8 @@ notices what a sync cannot report about itself: that no sync has succeeded for t
 Every alert goes to `alerts.operators`, once per source and episode.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: `launchsync serve` pickles the flow function
+# by value, and its parameter annotations must be objects, not names to look up.
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
