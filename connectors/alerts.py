@@ -84,11 +84,16 @@ def alert_for(
     recipients: Sequence[str],
     slip: SlipLike | None = None,
     ticket_url: str | None = None,
+    note: str | None = None,
 ) -> Alert:
-    """The immediate alert for one divergence, keyed on its identity and fingerprint."""
+    """The immediate alert for one divergence, keyed on its identity and fingerprint.
+
+    `note` says what launchsync did about it on the calendar, if anything.
+    """
     d = divergence
     lines = [f"**{headline(d)}** ({d.severity.value})", ""]
     lines += [f"- {line}" for line in _facts(d, slip)]
+    lines += [f"- {_one_line(note)}"] if note else []
     lines += [f"- {line}" for line in _links(d, ticket_url)]
     lines += ["", _one_line(d.message)]
     return Alert(

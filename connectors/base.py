@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from models.event import LaunchEvent
 from models.freshness import Channel, SourceHealth
@@ -35,6 +35,32 @@ class Batch(Generic[T]):
     problems: tuple[ItemProblem, ...] = ()
     cursor: Mapping[str, str] = field(default_factory=dict)
     complete: bool = True
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    """The outcome of one write-back: applied, or refused and why (one line)."""
+
+    calendar_id: str
+    event_id: str
+    applied: bool
+    message: str
+    etag: str | None = None  # the event's etag after the change, when applied
+
+
+@runtime_checkable
+class CalendarWriter(Protocol):
+    """A calendar launchsync may change (`calendar.write_back: true`), only over an etag."""
+
+    def move_event(
+        self, calendar_id: str, event_id: str, new_date: dt.date, etag: str | None = None
+    ) -> WriteBack:
+        """Move an event to `new_date`, keeping its time of day and length."""
+        ...
+
+    def mark_tentative(self, calendar_id: str, event_id: str, etag: str | None = None) -> WriteBack:
+        """Mark an event tentative: its date is in doubt."""
+        ...
 
 
 class ReleaseSource(Protocol):

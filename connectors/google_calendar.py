@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from google.auth.credentials import Credentials
 
-from connectors.base import Batch
+from connectors.base import Batch, WriteBack
 from connectors.google_auth import GoogleCalendarSettings, build_service
 from connectors.google_json import google_event_to_launch_event
 from connectors.retry import RetryPolicy, retrying
@@ -47,17 +47,6 @@ class CalendarRead:
     events: list[LaunchEvent]
     problems: list[ItemProblem]
     sync_token: str | None
-
-
-@dataclass(frozen=True)
-class WriteBack:
-    """The outcome of one write-back: applied, or refused and why (one line)."""
-
-    calendar_id: str
-    event_id: str
-    applied: bool
-    message: str
-    etag: str | None = None  # the event's etag after the change, when applied
 
 
 class GoogleCalendarSource:

@@ -87,6 +87,7 @@ def google_event_to_launch_event(resource: Mapping[str, Any], calendar_id: str) 
             organizer=organizer.get("email") if isinstance(organizer, Mapping) else None,
             url=resource.get("htmlLink"),
             updated=_updated(resource.get("updated")),
+            etag=str(resource["etag"]) if resource.get("etag") else None,
         )
     except ValueError as exc:
         first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connectors.alerts import alert_for, digest_for, recipients_hash, route
-from connectors.base import Alert
+from connectors.base import Alert, CalendarWriter
 from connectors.notify import channel_kind
 from flows.bootstrap import Runtime
 from models.dates import zone
 from models.errors import LaunchsyncError
-from models.plan import Action, ActionKind, Divergence, Plan, Urgency
+from models.event import EventStatus
+from models.plan import Action, ActionKind, Divergence, DivergenceKind, Plan, Urgency
 
 OPENED_UNTOLD = "opened-untold:"  # fingerprint prefix of a ticket opened, alert not yet done
-COUNTS = ("opened", "commented", "resolved", "alerted", "unconfirmed", "failures")
+COUNTS = ("opened", "commented", "resolved", "calendar", "alerted", "unconfirmed", "failures")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ActOutcome:
     opened: list[str] = field(default_factory=list)
     commented: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    calendar: list[str] = field(default_factory=list)  # write-backs applied
     alerted: list[str] = field(default_factory=list)
     unconfirmed: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -135,15 +137,56 @@ def _settle(
     elif first.kind is ActionKind.COMMENT_TICKET and sink is not None and first.ticket:
         sink.comment(first.ticket, d)
         outcome.commented.append(first.ticket)
+    slip = slips.get(d.release.id) if d.release else None
+    note = _write_back(d, runtime, slip, outcome)
     alert = next((a for a in actions if a.kind is ActionKind.ALERT), None)
     recipients = route(d, runtime.config.alerts, runtime.config.policy) if alert else ()
     if alert is not None and recipients:
         if alert.urgency is Urgency.DIGEST and runtime.config.alerts.digest:
             return _Pending(d, recipients, ticket_key)
-        slip = slips.get(d.release.id) if d.release else None
-        send_once(alert_for(d, recipients, slip, ticket_url), runtime, outcome)
+        send_once(alert_for(d, recipients, slip, ticket_url, note), runtime, outcome)
     store.record_divergence(key, d.identity, d.fingerprint, ticket_key)
     return None
+
+
+def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome) -> str | None:
+    """With `calendar.write_back`, follow a slip on the calendar or flag the event.
+
+    An event that was in step with the release's old date follows the release to its new
+    one; any other event's date was a person's choice, so it is only marked tentative.
+    Returns the line the alert tells; a write-back that fails never stops the alert.
+    """
+    calendar, event, release = runtime.sources.calendar, d.event, d.release
+    if (
+        not runtime.config.calendar.write_back
+        or not isinstance(calendar, CalendarWriter)
+        or d.kind is not DivergenceKind.DATE_MISMATCH
+        or event is None
+        or release is None
+        or release.date is None
+    ):
+        return None
+    policy = runtime.config.policy
+    offset = dt.timedelta(days=policy.offset_days(policy.event_type(event)))
+    where = f"{event.calendar_id}/{event.id}"
+    old_date = slip.old_date if slip is not None else None
+    try:
+        if old_date is not None and d.event_date == old_date + offset:
+            target = release.date + offset
+            result = calendar.move_event(event.calendar_id, event.id, target, event.etag)
+            done = f"launchsync moved the event to {target}, with the release"
+        elif event.status is not EventStatus.TENTATIVE:
+            result = calendar.mark_tentative(event.calendar_id, event.id, event.etag)
+            done = "launchsync marked the event tentative"
+        else:
+            return None
+    except LaunchsyncError as exc:
+        outcome.failures.append(runtime.redactor(f"write-back of {where}: {exc}"))
+        return None
+    if not result.applied:
+        return result.message
+    outcome.calendar.append(f"{where}: {done.removeprefix('launchsync ')}")
+    return done
 
 
 def _digest_due(runtime: Runtime, now: dt.datetime) -> bool:

@@ -55,6 +55,7 @@ def summary_markdown(
             ("Opened", outcome.opened),
             ("Updated", outcome.commented),
             ("Resolved", outcome.resolved),
+            ("Calendar changed", outcome.calendar),
             ("Alerted", outcome.alerted),
             ("Delivery unconfirmed", outcome.unconfirmed),
             ("Failed", outcome.failures),

@@ -125,7 +125,7 @@ class CalendarConfig(_Section):
     password: SecretStr | None = None
     """CalDAV password; use `${CALDAV_PASSWORD}`."""
     write_back: bool = False
-    """Google only: move or mark linked events (needs write scope)."""
+    """Google only: move an event with its slipped release, else mark it tentative."""
 
     @model_validator(mode="after")
     def _kind_needs(self) -> CalendarConfig:

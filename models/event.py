@@ -40,6 +40,7 @@ class LaunchEvent(BaseModel):
     organizer: str | None = None
     url: str | None = None
     updated: dt.datetime | None = None
+    etag: str | None = None  # Google's version tag: write-back never goes over a newer edit
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> LaunchEvent:

@@ -1,8 +1,9 @@
 """The sync flow over seed sources, a real SQLite state store and fakes of our own ports.
 
-The end-to-end version against the Jira and Google sandboxes is in test_sync_sandboxes.py;
-this one pins down the act-once rules: one ticket and one alert per divergence, a comment
-and a new alert when it changes, resolution when aligned, silence when nothing changed.
+The end-to-end versions against the Jira and Google sandboxes are test_demo.py and
+test_write_back.py; this one pins down the act-once rules: one ticket and one alert per
+divergence, a comment and a new alert when it changes, resolution when aligned, silence
+when nothing changed.
 """
 
 from __future__ import annotations

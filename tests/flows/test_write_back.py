@@ -1,0 +1,146 @@
+"""Calendar write-back through the whole sync, against the Jira and Google sandboxes.
+
+With `calendar.write_back: true`, an event that was in step with a release follows the
+release when it slips; an event whose date a person chose is only marked tentative. The
+alert says what launchsync did on the calendar; the next run sees the event aligned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email
+import email.policy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect import flow
+
+from flows.bootstrap import open_runtime
+from flows.redact import Redactor
+from flows.sync import SyncOptions, SyncReport, run_sync
+from models.config import Config
+from sandbox.outbox import Outbox
+from sandbox.run import RunningSandboxes, running_sandboxes, sandbox_config
+
+TODAY = dt.date(2026, 11, 23)
+SHIPS = TODAY + dt.timedelta(days=10)  # within notice: every divergence alerts at once
+CALENDAR = "marketing@example.com"
+
+
+def version(vid: str, name: str) -> dict[str, Any]:
+    return {"id": vid, "name": name, "releaseDate": SHIPS.isoformat(), "released": False}
+
+
+def blog(eid: str, title: str, day: dt.date, vid: str) -> dict[str, Any]:
+    return {
+        "id": eid,
+        "summary": title,
+        "status": "confirmed",
+        "start": {"date": day.isoformat()},
+        "end": {"date": (day + dt.timedelta(days=1)).isoformat()},
+        "extendedProperties": {"private": {"jiraVersionId": vid}},
+    }
+
+
+@dataclasses.dataclass
+class World:
+    running: RunningSandboxes
+    outbox: Outbox
+    config: Config
+
+    def event(self, event_id: str) -> dict[str, Any]:
+        return self.running.google.event(CALENDAR, event_id)
+
+    def alert_bodies(self) -> list[str]:
+        bodies = []
+        for path in self.outbox.messages():
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            part = message.get_body(("plain",))
+            bodies.append(part.get_content() if part is not None else "")
+        return bodies
+
+
+@pytest.fixture
+def world(tmp_path: Path, prefect_harness: None) -> Iterator[World]:
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    jira = {
+        "deployment": "Cloud",
+        "projects": [
+            {"key": "PROJ", "id": "1", "versions": [version("100", "2.4"), version("101", "2.5")]}
+        ],
+    }
+    calendars = {
+        CALENDAR: [
+            blog("follows", "PROJ 2.4 blog", SHIPS, "100"),  # in step with its release
+            blog("chosen", "PROJ 2.5 blog", SHIPS - dt.timedelta(days=3), "101"),  # not
+        ]
+    }
+    (seed / "jira.json").write_text(json.dumps(jira))
+    (seed / "calendars.json").write_text(json.dumps(calendars))
+    with running_sandboxes(seed) as running, Outbox(tmp_path / "outbox") as outbox:
+        data = sandbox_config(running, f"sqlite:///{tmp_path / 'state.db'}")
+        data["calendar"]["write_back"] = True
+        data["alerts"] = {"smtp": outbox.url, "routes": [{"notify": ["pmm@example.com"]}]}
+        yield World(running, outbox, Config.model_validate(data))
+
+
+@flow(validate_parameters=False)
+def sync_in_flow(runtime: Any, options: Any) -> SyncReport:
+    return run_sync(runtime, options)
+
+
+def sync(world: World) -> SyncReport:
+    with open_runtime(world.config, "write-back", Redactor()) as runtime:
+        report = sync_in_flow(runtime, SyncOptions(today=TODAY))
+    assert report.outcome is not None and not report.outcome.failures, report.outcome
+    return report
+
+
+def test_a_chosen_date_is_marked_tentative_and_a_slip_moves_the_event_that_followed(
+    world: World,
+) -> None:
+    first = sync(world)
+    assert first.outcome is not None
+    assert first.outcome.calendar == [f"{CALENDAR}/chosen: marked the event tentative"]
+    chosen = world.event("chosen")
+    assert chosen["status"] == "tentative"
+    assert chosen["start"] == {"date": (SHIPS - dt.timedelta(days=3)).isoformat()}
+    assert world.event("follows")["status"] == "confirmed"
+
+    slipped = SHIPS + dt.timedelta(days=7)
+    world.running.jira.move_version("100", slipped)
+    second = sync(world)
+    assert second.outcome is not None
+    assert second.outcome.calendar == [
+        f"{CALENDAR}/follows: moved the event to {slipped}, with the release"
+    ]
+    follows = world.event("follows")
+    assert follows["start"] == {"date": slipped.isoformat()}
+    assert follows["end"] == {"date": (slipped + dt.timedelta(days=1)).isoformat()}
+    assert follows["status"] == "confirmed"
+    assert any(
+        "PROJ 2.4 blog" in body and f"launchsync moved the event to {slipped}" in body
+        for body in world.alert_bodies()
+    )
+
+    # The next run reads the moved event: in step again, its ticket resolved, nothing written.
+    third = sync(world)
+    assert third.outcome is not None and third.outcome.calendar == []
+    assert third.plan is not None
+    assert [d.event.id for d in third.plan.divergences if d.event] == ["chosen"]
+    assert len(third.outcome.resolved) == 1
+
+
+def test_write_back_off_leaves_the_calendar_alone(world: World) -> None:
+    world.config = world.config.model_copy(
+        update={"calendar": world.config.calendar.model_copy(update={"write_back": False})}
+    )
+    before = world.event("chosen")
+    report = sync(world)
+    assert report.outcome is not None and report.outcome.calendar == []
+    assert world.event("chosen") == before
