@@ -38,6 +38,20 @@ def _date(text: str) -> dt.date:
     return day
 
 
+def cron(text: str) -> str:
+    """A cron expression as Prefect's schedules accept it; else a one-line usage error."""
+    from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
+
+    try:
+        CronSchedule(cron=text)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a cron expression; use five fields, e.g. '*/15 * * * *'"
+        ) from None
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="launchsync", description="Keep Jira release dates and marketing calendars in step."
@@ -66,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run scheduled, nightly and on-change syncs here")
     serve.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config YAML")
-    serve.add_argument("--cron", default="*/15 * * * *", help="schedule of incremental syncs")
+    serve.add_argument(
+        "--cron", type=cron, default="*/15 * * * *", help="schedule of incremental syncs"
+    )
 
     deploy = commands.add_parser(
         "deploy", help="register the three deployments on PREFECT_API_URL for a work pool"
@@ -75,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--pool", default="launchsync", help="process work pool (created if missing)"
     )
-    deploy.add_argument("--cron", default="*/15 * * * *", help="schedule of incremental syncs")
+    deploy.add_argument(
+        "--cron", type=cron, default="*/15 * * * *", help="schedule of incremental syncs"
+    )
 
     hooks = commands.add_parser("webhooks", help="serve the Jira / Google webhook receiver")
     hooks.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config YAML")

@@ -243,6 +243,19 @@ class Config(_Section):
         return name
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader without `*alias` references: a config needs none, and a few lines of
+    nested aliases (a "billion laughs") would expand to gigabytes once ${VARS} are filled."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed; write the value out", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
     """Read, expand and validate a config file; raise one ConfigError naming what to fix."""
     path = Path(path)
@@ -258,7 +271,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> C
 def parse_config(text: str, source: str, environ: Mapping[str, str]) -> Config:
     """Validate config YAML text; `source` names it in errors."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
         if not isinstance(raw, dict):
             raise ConfigError(f"{source}: must be a mapping with timezone, jira and calendar keys")
         expanded = _expand(raw, environ, source, ())

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = [
     "--config",
@@ -109,6 +111,14 @@ def test_bad_seed_items_are_skipped_with_a_note_and_the_rest_still_plans(tmp_pat
 def test_a_bad_today_is_refused_by_the_parser() -> None:
     result = launchsync("plan", *EXAMPLE[:4], "--today", "tomorrow")
     assert result.returncode == 2 and "'tomorrow' is not a date; use YYYY-MM-DD" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "deploy"])
+def test_a_bad_cron_is_refused_before_anything_starts(command: str) -> None:
+    result = launchsync(command, "--config", EXAMPLE[1], "--cron", "61 * * * *")
+    assert result.returncode == 2, result.stdout
+    assert "--cron: '61 * * * *' is not a cron expression; use five fields" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_demo_runs_without_credentials() -> None:

@@ -146,6 +146,8 @@ def test_any_text_is_a_config_or_a_config_error(text: str) -> None:
         # YAML's \ud800 escape: a lone surrogate key, once reported as "(top level)".
         ('timezone: UTC\n"\\ud800": ""\n', "\\ud800: not valid Unicode text"),
         ('timezone: "\\udfff"\n', "timezone: not valid Unicode text"),
+        # A "billion laughs": nine lines that would expand to 10^9 strings.
+        ("a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n", "line 2 aliases"),
     ],
 )
 def test_pathological_config_files_are_one_line(text: str, named: str) -> None:
