@@ -210,7 +210,7 @@ def digest_for(divergences: Iterable[Divergence], recipients: Sequence[str], day
     return Alert(
         key=f"digest|{day.isoformat()}|{recipients_hash(recipients)}",
         recipients=tuple(recipients),
-        subject=_subject(f"digest {day}: {len(items)} divergences ({tally or 'none'})"),
+        subject=_subject(f"digest {day}: {_count(len(items), 'divergence')} ({tally or 'none'})"),
         body="\n".join(lines) + "\n",
         severity=worst,
     )
@@ -280,5 +280,8 @@ def _link(text: str, url: str) -> str:
 
 
 def _days(n: int) -> str:
-    n = abs(n)
-    return f"{n} day" if n == 1 else f"{n} days"
+    return _count(abs(n), "day")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -35,7 +35,7 @@ from connectors.jira_settings import (
 )
 from connectors.paging import offset_pages, token_pages
 from connectors.retry import RetryPolicy
-from models.errors import ConfigError, ItemError
+from models.errors import ConfigError, ConnectorError, ItemError
 from models.plan import ItemProblem
 from models.release import Release, ReleaseKind
 
@@ -80,6 +80,7 @@ class JiraReleaseSource:
         self.calls = calls or JiraCalls(settings, policy)
         self._date_field: str | None = None
         self._zone: ZoneInfo | None = None
+        self._leads: dict[str, str | None] = {}
 
     # --- the vendor's API, page by page ----------------------------------------------
 
@@ -190,7 +191,28 @@ class JiraReleaseSource:
             stamp = newest or watermark
             if stamp:
                 next_cursor[JQL_CURSOR] = stamp
-        return Batch(tuple(items), tuple(problems), next_cursor, complete=not cursor)
+        owned = tuple(self._owned(release) for release in items)
+        return Batch(owned, tuple(problems), next_cursor, complete=not cursor)
+
+    def _owned(self, release: Release) -> Release:
+        """The release with an owner: its assignee, else its project's lead (when visible)."""
+        if release.owner:
+            return release
+        lead = self.project_lead(release.project)
+        return release.model_copy(update={"owner": lead}) if lead else release
+
+    def project_lead(self, project: str) -> str | None:
+        """The e-mail of a project's lead, looked up once; None when Jira hides it."""
+        if project not in self._leads:
+            try:
+                found = self.calls.get_json(f"project {project}", f"project/{project}")
+            except ConnectorError:
+                # No permission to see the project's details: owners fall back to organizers.
+                found = {}
+            lead = found.get("lead") if isinstance(found, Mapping) else None
+            email = lead.get("emailAddress") if isinstance(lead, Mapping) else None
+            self._leads[project] = email if isinstance(email, str) and email.strip() else None
+        return self._leads[project]
 
     def _whole_list(self, project: str) -> list[Mapping[str, Any]]:
         path = VERSIONS_ALL.format(project=project)

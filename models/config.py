@@ -158,7 +158,7 @@ class AlertsConfig(_Section):
     routes: tuple[RouteConfig, ...] = ()
     """Routing rules: `{projects, event_types, calendars, notify}`."""
     fallback_to_owners: bool = True
-    """With no matching route, alert the event organizer and release owner."""
+    """With no matching route, alert the event organizer and release assignee or lead."""
     digest: bool = True
     """Warnings go into one daily digest per recipient list; critical ones go at once."""
     digest_hour: int = Field(9, ge=0, le=23)

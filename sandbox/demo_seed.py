@@ -109,7 +109,14 @@ def build_demo_seed(today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
             vid = str(11000 + index * 100 + n)
             versions.append(_version(project_id, vid, name, day, released, archived))
             events.extend(_version_events(key, product, name, vid, day, owner))
-        projects.append({"key": key, "id": project_id, "name": product, "versions": versions})
+        lead = {
+            "accountId": f"lead-{key.lower()}",
+            "emailAddress": f"eng-{product.lower()}@launchsync.example",
+            "displayName": f"{product} engineering lead",
+        }
+        projects.append(
+            {"key": key, "id": project_id, "name": product, "lead": lead, "versions": versions}
+        )
         epic_day = today + dt.timedelta(days=21 + 7 * index)
         issues.append(_epic(key, project_id, 101, f"{product} single sign-on", epic_day, owner))
         events.append(

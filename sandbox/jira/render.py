@@ -35,6 +35,8 @@ def project_json(store: JiraStore, project: Mapping[str, Any]) -> dict[str, Any]
         "style": "classic",
         "isPrivate": False,
         "versions": versions,
+        # Every project has a lead; a seed may name one (a Jira User), else the sandbox user.
+        "lead": user(store, {**store.user, **dict(project.get("lead") or {})}),
     }
 
 

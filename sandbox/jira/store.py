@@ -57,6 +57,8 @@ class JiraStore:
         """A seed project with its versions."""
         key, pid = str(project["key"]), str(project["id"])
         self.projects[key] = {"id": pid, "key": key, "name": str(project.get("name", key))}
+        if isinstance(project.get("lead"), Mapping):
+            self.projects[key]["lead"] = dict(project["lead"])
         for version in project.get("versions", []):
             stored = {**version, "id": str(version["id"]), "projectId": int(pid)}
             self.versions[stored["id"]] = stored

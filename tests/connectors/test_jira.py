@@ -51,6 +51,7 @@ def test_every_call_the_source_makes(jira_sandbox: StartJira, deployment: str) -
         ("GET", "/rest/api/2/field"),  # the date field given by name
         ("GET", "/rest/api/2/field"),  # the client's own field-name cache, once per client
         ("GET", search),
+        ("GET", f"/rest/api/2/project/{PROJECT}"),  # its lead owns releases with no assignee
     ]
 
 
@@ -172,6 +173,37 @@ def test_a_read_survives_each_injected_fault(
         running.sandbox.faults.add(*[_fault(fault, path)])
     batch = running.source(issue_jql="labels = launch").releases()
     assert len(batch.items) == 500 and not running.sandbox.faults.faults
+
+
+def test_a_release_without_assignee_is_owned_by_its_project_lead(
+    jira_sandbox: StartJira, deployment: str
+) -> None:
+    lead = {"emailAddress": "lead@example.com", "displayName": "Pat Lead"}
+    assignee = {"accountId": "dev-1", "emailAddress": "dev@example.com", "displayName": "Dev"}
+    seed = jira_seed(
+        [jira_version("1", "2.4", DAY)],
+        [jira_issue("PROJ-7", DAY, assignee=assignee), jira_issue("PROJ-8", DAY)],
+        deployment,
+    )
+    seed["projects"][0]["lead"] = lead
+    batch = jira_sandbox(seed).source(issue_jql="labels = launch").releases()
+    owners = {r.id: r.owner for r in batch.items}
+    assert owners == {
+        "1": "lead@example.com",
+        "PROJ-7": "dev@example.com",
+        "PROJ-8": "lead@example.com",
+    }
+
+
+def test_a_hidden_project_lead_leaves_releases_unowned_and_still_read(
+    jira_sandbox: StartJira,
+) -> None:
+    running = jira_sandbox(jira_seed([jira_version("1", "2.4", DAY)]))
+    running.sandbox.faults.add(
+        _fault({"kind": "status", "status": 403, "times": None}, "/project/PROJ$")
+    )
+    batch = running.source().releases()
+    assert [(r.id, r.owner) for r in batch.items] == [("1", None)] and not batch.problems
 
 
 def test_retry_waits_honour_retry_after_and_are_logged(

@@ -46,8 +46,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_the_demo_tells_the_story_of_a_slip(demo: tuple[Path, str]) -> None:
     _, out = demo
     assert "12 critical, 14 warning, 3 info" in out
-    assert "tickets opened 26, updated 0, resolved 0; alerts sent 19" in out
-    assert "updated 2, resolved 0; alerts sent 2; slips: ATL 2.1 2026-12-24 -> 2026-12-31" in out
+    # Each alert goes to the event's organizer (marketing) and the project lead (engineering).
+    assert "tickets opened 26, updated 0, resolved 0; alerts sent 31" in out
+    assert "updated 2, resolved 0; alerts sent 4; slips: ATL 2.1 2026-12-24 -> 2026-12-31" in out
     assert "tickets opened 0, updated 0, resolved 2; alerts sent 0" in out
 
 
@@ -63,13 +64,19 @@ def test_the_sandbox_jira_holds_one_ticket_per_divergence(demo: tuple[Path, str]
 
 def test_alerts_arrive_as_eml_files_saying_what_moved(demo: tuple[Path, str]) -> None:
     files = sorted((demo[0] / "outbox").glob("*.eml"))
-    assert len(files) == 21
+    assert len(files) == 35
     mails = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
     assert all(m["Subject"].startswith("[launchsync]") for m in mails)
-    follow_ups = [m for m in mails[19:] if "Atlas 2.1" in m["Subject"]]
-    assert len(follow_ups) == 2 and all(
-        m["To"] == "pmm-atlas@launchsync.example" for m in follow_ups
-    )
+    follow_ups = [m for m in mails[31:] if "Atlas 2.1" in m["Subject"]]
+    assert sorted(m["To"] for m in follow_ups) == [
+        "eng-atlas@launchsync.example",
+        "eng-atlas@launchsync.example",
+        "pmm-atlas@launchsync.example",
+        "pmm-atlas@launchsync.example",
+    ]
+    # An overdue release has no event, hence no organizer: its project lead hears of it.
+    overdue = [m for m in mails if "overdue" in m["Subject"]]
+    assert len(overdue) == 3 and all(m["To"].startswith("eng-") for m in overdue)
     body = follow_ups[0].get_body(preferencelist=("plain",)).get_content()
     assert "2026-12-24" in body and "2026-12-31" in body
 
