@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -42,6 +44,7 @@ __all__ = [
     "utc_now",
 ]
 
+log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite:///launchsync.db"
 RUN_SUCCESS = "success"  # the `status` of record_run that last_success looks for
 
@@ -64,6 +67,31 @@ def owner_is_dead(owner: str) -> bool:
     except PermissionError:
         return False  # it exists, under another user
     return False
+
+
+class _Heartbeat:
+    """Calls `beat` every `seconds` on a daemon thread until stopped or `beat` says False."""
+
+    def __init__(self, beat: Callable[[], bool], seconds: float) -> None:
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(beat, seconds), name="launchsync-lock-heartbeat", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, beat: Callable[[], bool], seconds: float) -> None:
+        while not self._stopped.wait(seconds):
+            try:
+                if not beat():
+                    log.warning("launchsync: the run lock was taken over; no longer renewing it")
+                    return
+            except Exception as exc:  # a blip in the database: the next beat tries again
+                log.warning("launchsync: could not renew the run lock: %s", exc)
+
+    def stop(self) -> None:
+        """Stop beating; returns once the thread has ended."""
+        self._stopped.set()
+        self._thread.join()
 
 
 def utc_now() -> dt.datetime:
@@ -250,19 +278,45 @@ class StateStore:
     # --- run lock and history ------------------------------------------------------------
 
     @contextmanager
-    def lock(self, config_key: str, owner: str, ttl: dt.timedelta) -> Iterator[bool]:
+    def lock(
+        self, config_key: str, owner: str, ttl: dt.timedelta, renew_every: float | None = None
+    ) -> Iterator[bool]:
         """Yield True if this owner holds the config's run lock (until exit or ttl).
 
-        A lock left by a dead `process_owner` of this host is taken over at once.
+        A lock left by a dead `process_owner` of this host is taken over at once. With
+        `renew_every` (seconds), a heartbeat keeps pushing the expiry `ttl` ahead while the
+        holder lives, so a short ttl frees the lock soon after a holder on any host dies.
         """
         acquired = self._acquire(config_key, owner, ttl)
+        heartbeat = None
+        if acquired and renew_every is not None and not self._in_memory:
+            heartbeat = _Heartbeat(lambda: self._renew(config_key, owner, ttl), renew_every)
         try:
             yield acquired
         finally:
+            if heartbeat is not None:
+                heartbeat.stop()
             if acquired:
                 c = locks.c
                 with self._tx("unlock") as db:
                     db.execute(delete(locks).where(c.config_key == config_key, c.owner == owner))
+
+    @property
+    def _in_memory(self) -> bool:
+        # One process only (and one shared connection): nobody else can wait on its lock.
+        url = self._engine.url
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+    def _renew(self, config_key: str, owner: str, ttl: dt.timedelta) -> bool:
+        """Push this owner's lock expiry ttl ahead; False when the lock is no longer its own."""
+        c = locks.c
+        with self._tx("renew lock") as db:
+            renewed = db.execute(
+                update(locks)
+                .where(c.config_key == config_key, c.owner == owner)
+                .values(expires_at=self._clock() + ttl)
+            )
+        return renewed.rowcount == 1
 
     def _acquire(self, config_key: str, owner: str, ttl: dt.timedelta) -> bool:
         if ttl <= dt.timedelta(0):

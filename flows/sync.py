@@ -30,7 +30,10 @@ from models.freshness import Blindness
 from models.plan import Plan, Severity
 from models.reconcile import reconcile
 
-LOCK_TTL = dt.timedelta(minutes=30)
+# The holder renews its lock every LOCK_RENEW_SECONDS; a holder that died on any host frees
+# it LOCK_TTL later (one on this host at once).
+LOCK_TTL = dt.timedelta(minutes=2)
+LOCK_RENEW_SECONDS = 30.0
 LOCK_POLL_SECONDS = 1.0
 
 
@@ -124,7 +127,8 @@ def run_sync(runtime: Runtime, options: SyncOptions) -> SyncReport:
     owner = process_owner(str(id(options)))
     deadline = time.monotonic() + options.lock_wait_seconds
     while True:
-        with runtime.store.lock(runtime.config_key, owner, LOCK_TTL) as acquired:
+        lock = runtime.store.lock(runtime.config_key, owner, LOCK_TTL, LOCK_RENEW_SECONDS)
+        with lock as acquired:
             if acquired:
                 return _sync_locked(runtime, options, logger)
         if time.monotonic() >= deadline:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import subprocess
 import sys
+import time
 
 from connectors.state_store import StateStore, owner_is_dead, process_owner
 
@@ -55,3 +57,45 @@ def test_a_lock_of_a_live_process_or_another_host_waits_for_its_ttl(
                 assert held
                 with store.lock(config_key, process_owner("next"), TTL) as taken:
                     assert not taken, holder
+
+
+HOLD_ON_ANOTHER_HOST = """
+import datetime as dt, sys, time
+from connectors.state_store import StateStore
+store = StateStore.open(sys.argv[1])
+# Owned as from another host: nothing here can tell whether that process still lives.
+with store.lock(sys.argv[2], "elsewhere:1:run", dt.timedelta(seconds=2), renew_every=0.5) as held:
+    print("held" if held else "refused", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_renewed_lock_outlives_its_ttl_and_frees_soon_after_its_holder_dies(
+    state_url: str, config_key: str
+) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_ON_ANOTHER_HOST, state_url, config_key],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        ttl = dt.timedelta(seconds=2)
+        with StateStore.open(state_url) as store:
+            time.sleep(3 * ttl.total_seconds())  # well past the ttl: the heartbeat kept it
+            with store.lock(config_key, process_owner("next"), ttl) as taken:
+                assert not taken
+            holder.send_signal(signal.SIGKILL)  # the other host's process dies mid-run
+            holder.wait(timeout=10)
+            died = time.monotonic()
+            while True:
+                with store.lock(config_key, process_owner("next"), ttl) as taken:
+                    if taken:
+                        break
+                assert time.monotonic() - died < 10 * ttl.total_seconds(), "never freed"
+                time.sleep(0.2)
+            # Freed by expiry, a ttl after the last beat: not at once, not after minutes.
+            assert time.monotonic() - died <= ttl.total_seconds() + 2
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
