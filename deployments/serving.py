@@ -1,9 +1,10 @@
 """Run launchsync's deployments: in one process (`launchsync serve`) or on a work pool
 (`launchsync deploy`).
 
-The same three deployments as deployments/prefect.yaml: an incremental sync every 15
-minutes, a nightly full resync, and a targeted sync triggered by the webhook receiver's
-`launchsync.source.changed` events. Both paths build them with `served()`.
+The same deployments as deployments/prefect.yaml: an incremental sync every 15 minutes, a
+nightly full resync, a targeted sync triggered by the webhook receiver's
+`launchsync.source.changed` events, and the freshness watchdog. Both paths build them with
+`served()`.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def serve(config: Path, cron: str = DEFAULT_CRON) -> None:
 
 
 def deploy(config: Path, pool: str = DEFAULT_POOL, cron: str = DEFAULT_CRON) -> list[UUID]:
-    """Register the three deployments on the Prefect server for a `process` work pool.
+    """Register the four deployments on the Prefect server for a `process` work pool.
 
     The pool is created when missing; `prefect worker start --pool <pool>` then runs them.
     """
