@@ -152,8 +152,8 @@ def _settle(
 def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome) -> str | None:
     """With `calendar.write_back`, follow a slip on the calendar or flag the event.
 
-    An event that was in step with the release's old date follows the release to its new
-    one; any other event's date was a person's choice, so it is only marked tentative.
+    An event that was in step with the release's old date moves as far as the release did;
+    any other event's date was a person's choice, so it is only marked tentative.
     Returns the line the alert tells; a write-back that fails never stops the alert.
     """
     calendar, event, release = runtime.sources.calendar, d.event, d.release
@@ -169,10 +169,14 @@ def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome)
     policy = runtime.config.policy
     offset = dt.timedelta(days=policy.offset_days(policy.event_type(event)))
     where = f"{event.calendar_id}/{event.id}"
-    old_date = slip.old_date if slip is not None else None
+    old_date, day = (slip.old_date if slip is not None else None), d.event_date
     try:
-        if old_date is not None and d.event_date == old_date + offset:
-            target = release.date + offset
+        if (
+            old_date is not None
+            and day is not None
+            and abs((day - (old_date + offset)).days) <= policy.tolerance_days
+        ):
+            target = day + (release.date - old_date)  # as far as the release moved
             result = calendar.move_event(event.calendar_id, event.id, target, event.etag)
             done = f"launchsync moved the event to {target}, with the release"
         elif event.status is not EventStatus.TENTATIVE:
