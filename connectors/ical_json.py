@@ -31,6 +31,7 @@ LINK_PROPERTIES = {
 }
 STATUSES = {"CANCELLED": EventStatus.CANCELLED, "TENTATIVE": EventStatus.TENTATIVE}
 RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "RECURRENCE-ID")
+SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 QUOTED = re.compile(r"'([^']{3,})'")
 
 
@@ -157,7 +158,10 @@ def _end(vevent: Any, start: dt.date, item: str) -> dt.date | dt.datetime:
     if end is None and "DURATION" in vevent:
         duration = vevent.decoded("DURATION")
         if isinstance(duration, dt.timedelta):
-            end = start + duration
+            try:
+                end = start + duration
+            except OverflowError:  # fuzz-found: DURATION:PT99999999H was a traceback
+                raise ItemError(item, "its DURATION ends past the year 9999; fix it") from None
     if end is None:
         # RFC 5545 3.6.1: without DTEND an all-day event lasts one day, a timed one no time.
         is_timed = isinstance(start, dt.datetime)
@@ -225,7 +229,25 @@ def _event_problem(component: Any, source: str, where: str, raw: str) -> ItemPro
         _end(component, _moment(component, "DTSTART", item) or dt.date.min, item)
     except ItemError as exc:
         return ItemProblem(item=exc.item, error=exc.problem)
+    for rule in _rrules(component):
+        if not isinstance(rule, dict):  # a malformed RRULE; the expansion names it later
+            continue
+        frequency = str((rule.get("FREQ") or [""])[0]).upper()
+        if frequency in SUB_DAILY:
+            # Found by reading the code: FREQ=SECONDLY over a year is 30 million occurrences.
+            return ItemProblem(
+                item=item,
+                error=f"repeats more often than daily (FREQ={frequency}); launch events are "
+                "read by the day, so give it a DAILY or slower RRULE",
+            )
     return None
+
+
+def _rrules(component: Any) -> list[Any]:
+    rules = component.get("RRULE")
+    if rules is None:
+        return []
+    return list(rules) if isinstance(rules, list) else [rules]
 
 
 def _line_problem(item: str, error: Any, raw: str) -> ItemProblem:
