@@ -5,26 +5,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from prefect import flow
 from prefect.artifacts import Artifact
 
 from flows.bootstrap import load_with_secrets, open_runtime
-from flows.sync import SyncOptions, SyncReport, run_sync
+from flows.sync import SyncOptions
 from tests.fakes import FakeTicketSink
 from tests.fixtures.receivers import SMTP_PASSWORD, SmtpServer
+from tests.flows.running import sync_in_flow
 from tests.flows.test_sync_flow import TODAY, World
 
 JIRA_CANARY = "jira-token-CANARY-7f3a9c"
 HOOK_CANARY = "hook-secret-CANARY-b81d2e"
-
-
-@flow(validate_parameters=False)
-def sync_in_flow(runtime: Any, options: Any) -> SyncReport:
-    return run_sync(runtime, options)
 
 
 def test_no_secret_reaches_logs_artifacts_errors_or_alerts(

@@ -17,34 +17,20 @@ from typing import Any
 
 import pytest
 import yaml
-from prefect import flow
 
 from flows.bootstrap import open_runtime
 from flows.redact import Redactor
-from flows.sync import SyncOptions, SyncReport, run_sync
+from flows.sync import SyncOptions, SyncReport
 from models.config import parse_config
 from tests.fakes import FakeNotifier, FakeTicketSink
+from tests.fixtures.google import google_event
+from tests.fixtures.jira import jira_version
+from tests.flows.running import sync_in_flow
 
 TODAY = dt.date(2026, 11, 23)
 RELEASE_DAY = TODAY + dt.timedelta(days=30)
 BLOG = "e-blog"
 MISMATCH = f"date_mismatch|100|marketing@example.com/{BLOG}"
-
-
-def version(vid: str, name: str, day: dt.date) -> dict[str, Any]:
-    return {"id": vid, "name": name, "releaseDate": day.isoformat(), "released": False}
-
-
-def all_day(eid: str, title: str, day: dt.date, vid: str) -> dict[str, Any]:
-    return {
-        "id": eid,
-        "summary": title,
-        "status": "confirmed",
-        "start": {"date": day.isoformat()},
-        "end": {"date": (day + dt.timedelta(days=1)).isoformat()},
-        "organizer": {"email": "pmm@example.com"},
-        "extendedProperties": {"private": {"jiraVersionId": vid}},
-    }
 
 
 @dataclasses.dataclass
@@ -62,11 +48,23 @@ class World:
         jira = {
             "deployment": "Cloud",
             "projects": [
-                {"key": "PROJ", "id": "1", "versions": [version("100", "2.4", self.release_day)]}
+                {
+                    "key": "PROJ",
+                    "id": "1",
+                    "versions": [jira_version("100", "2.4", self.release_day)],
+                }
             ],
         }
         calendars = {
-            "marketing@example.com": [all_day(BLOG, "PROJ 2.4 blog", self.blog_day, "100")]
+            "marketing@example.com": [
+                google_event(
+                    BLOG,
+                    self.blog_day,
+                    "PROJ 2.4 blog",
+                    organizer={"email": "pmm@example.com"},
+                    extendedProperties={"private": {"jiraVersionId": "100"}},
+                )
+            ]
         }
         (self.seed / "jira.json").write_text(json.dumps(jira))
         (self.seed / "calendars.json").write_text(json.dumps(calendars))
@@ -86,12 +84,6 @@ def world(tmp_path: Path, prefect_harness: None) -> Iterator[World]:
     w = World(seed, yaml.safe_dump(config), FakeTicketSink(), FakeNotifier())
     w.write()
     yield w
-
-
-@flow(validate_parameters=False)
-def sync_in_flow(runtime: Any, options: Any) -> SyncReport:
-    # Typed Any: Prefect derives a parameter schema, which ports (Protocols) cannot have.
-    return run_sync(runtime, options)
 
 
 def sync(world: World, wrap: Any = None, **options: Any) -> SyncReport:

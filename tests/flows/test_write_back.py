@@ -17,33 +17,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prefect import flow
 
 from flows.bootstrap import open_runtime
 from flows.redact import Redactor
-from flows.sync import SyncOptions, SyncReport, run_sync
+from flows.sync import SyncOptions, SyncReport
 from models.config import Config
 from sandbox.outbox import Outbox
 from sandbox.run import RunningSandboxes, running_sandboxes, sandbox_config
+from tests.fixtures.google import google_event
+from tests.fixtures.jira import jira_version
+from tests.flows.running import sync_in_flow
 
 TODAY = dt.date(2026, 11, 23)
 SHIPS = TODAY + dt.timedelta(days=10)  # within notice: every divergence alerts at once
 CALENDAR = "marketing@example.com"
 
 
-def version(vid: str, name: str) -> dict[str, Any]:
-    return {"id": vid, "name": name, "releaseDate": SHIPS.isoformat(), "released": False}
-
-
 def blog(eid: str, title: str, day: dt.date, vid: str) -> dict[str, Any]:
-    return {
-        "id": eid,
-        "summary": title,
-        "status": "confirmed",
-        "start": {"date": day.isoformat()},
-        "end": {"date": (day + dt.timedelta(days=1)).isoformat()},
-        "extendedProperties": {"private": {"jiraVersionId": vid}},
-    }
+    links = {"private": {"jiraVersionId": vid}}
+    return google_event(eid, day, title, extendedProperties=links)
 
 
 @dataclasses.dataclass
@@ -71,7 +63,11 @@ def world(tmp_path: Path, prefect_harness: None) -> Iterator[World]:
     jira = {
         "deployment": "Cloud",
         "projects": [
-            {"key": "PROJ", "id": "1", "versions": [version("100", "2.4"), version("101", "2.5")]}
+            {
+                "key": "PROJ",
+                "id": "1",
+                "versions": [jira_version("100", "2.4", SHIPS), jira_version("101", "2.5", SHIPS)],
+            }
         ],
     }
     calendars = {
@@ -87,11 +83,6 @@ def world(tmp_path: Path, prefect_harness: None) -> Iterator[World]:
         data["calendar"]["write_back"] = True
         data["alerts"] = {"smtp": outbox.url, "routes": [{"notify": ["pmm@example.com"]}]}
         yield World(running, outbox, Config.model_validate(data))
-
-
-@flow(validate_parameters=False)
-def sync_in_flow(runtime: Any, options: Any) -> SyncReport:
-    return run_sync(runtime, options)
 
 
 def sync(world: World) -> SyncReport:
