@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from models.dates import event_day
-from models.event import LaunchEvent
+from models.event import EventStatus, LaunchEvent
 from models.freshness import Blindness
 from models.linking import Link, LinkIndex
 from models.plan import (
@@ -38,6 +38,7 @@ CRITICAL, WARNING, INFO = Severity.CRITICAL, Severity.WARNING, Severity.INFO
 IMMEDIATE, DIGEST = Urgency.IMMEDIATE, Urgency.DIGEST
 OPEN_TICKET, COMMENT_TICKET = ActionKind.OPEN_TICKET, ActionKind.COMMENT_TICKET
 RESOLVE_TICKET, ALERT = ActionKind.RESOLVE_TICKET, ActionKind.ALERT
+CANCELLED, STATUS = EventStatus.CANCELLED, attrgetter("status")
 Item = TypeVar("Item", Release, LaunchEvent)
 
 
@@ -69,7 +70,7 @@ def reconcile(
     prove a launch aligned nor that a date moved).
     """
     by_id = _unique(releases, key=attrgetter("id"))
-    live = _unique((e for e in events if e.live), key=attrgetter("calendar_id", "id"))
+    live = _unique(_live(events), key=attrgetter("calendar_id", "id"))
     index = LinkIndex(by_id.values(), policy)
     rules = _Rules(policy, today)
 
@@ -83,11 +84,13 @@ def reconcile(
             linked.add(link.release_id)
         elif keep_unlinked is None:
             continue  # most calendar events are about nothing we track
-        found_here = check_event(event, event_day(event, business_zone), link, by_id)
+        start = event.start
+        # An all-day start is already the business day; only date-times need a time zone.
+        day = start if start.__class__ is dt.date else event_day(event, business_zone)
+        found_here = check_event(event, day, link, by_id)
         if found_here is not None:
             found.append(found_here)
-    for release in by_id.values():
-        found.extend(rules.check_release(release, has_event=release.id in linked))
+    found.extend(rules.check_releases(by_id.values(), linked))
 
     divergences = tuple(sorted(found, key=_plan_order))
     blindness = tuple(sorted(blind, key=lambda b: b.source))
@@ -101,10 +104,19 @@ def reconcile(
     )
 
 
+def _live(events: Iterable[LaunchEvent]) -> list[LaunchEvent]:
+    """The events that are not cancelled (most calendars have no cancelled ones at all)."""
+    listed = list(events)
+    # map/attrgetter loop in C: a per-event `.live` call costs 10x more at 100,000 events.
+    if CANCELLED not in set(map(STATUS, listed)):
+        return listed
+    return [e for e in listed if e.live]
+
+
 def _unique(items: Iterable[Item], *, key: Callable[[Item], Any]) -> dict[Any, Item]:
     """Index items by id; on a duplicate id keep the same winner whatever the input order."""
     listed = list(items)
-    out = {key(item): item for item in listed}
+    out = dict(zip(map(key, listed), listed, strict=True))
     if len(out) == len(listed):
         return out
     for item in listed:
@@ -115,8 +127,11 @@ def _unique(items: Iterable[Item], *, key: Callable[[Item], Any]) -> dict[Any, I
     return out
 
 
+_RANK = {severity: severity.rank for severity in Severity}
+
+
 def _plan_order(d: Divergence) -> tuple[int, dt.date, str]:
-    return (d.severity.rank, d.sort_date, d.identity)
+    return (_RANK[d.severity], d.sort_date, d.identity)
 
 
 class _Rules:
@@ -124,6 +139,7 @@ class _Rules:
 
     def __init__(self, policy: Policy, today: dt.date) -> None:
         self.policy = policy
+        self.event_type, self.offset_days = policy.event_type, policy.offset_days
         self.today = today
         self.horizon_end = today + dt.timedelta(days=policy.horizon_days)
         self.tolerance = policy.tolerance_days
@@ -176,8 +192,8 @@ class _Rules:
     def _date_mismatch(
         self, event: LaunchEvent, day: dt.date, release: Release, release_date: dt.date
     ) -> Divergence | None:
-        event_type = self.policy.event_type(event)
-        offset = self.policy.offset_days(event_type)
+        event_type = self.event_type(event)
+        offset = self.offset_days(event_type)
         delta = (day - release_date).days - offset
         if -self.tolerance <= delta <= self.tolerance:
             return None
@@ -216,37 +232,41 @@ class _Rules:
             linked_release_id=release_id,
         )
 
-    def check_release(self, release: Release, *, has_event: bool) -> list[Divergence]:
-        """missing_event and overdue_release for one release."""
+    def check_releases(self, releases: Iterable[Release], linked: set[str]) -> list[Divergence]:
+        """missing_event and overdue_release for releases (`linked`: ids with an event)."""
+        today, horizon_end = self.today, self.horizon_end
         found: list[Divergence] = []
-        day = release.date
-        if day is None or release.released or release.archived:
-            return found
-        if day < self.today:
-            overdue = (self.today - day).days
-            found.append(
-                Divergence(
-                    kind=OVERDUE_RELEASE,
-                    severity=self.severity(day),
-                    release=release,
-                    event=None,
-                    delta_days=overdue,
-                    message=f"{release.label} was due {day} and is not released "
-                    f"({overdue} days overdue)",
+        for release in releases:
+            day = release.date
+            # Cheapest tests first: most releases are far out, shipped or already announced.
+            if day is None or day > horizon_end or release.released or release.archived:
+                continue
+            if day < today:
+                found.append(self._overdue(release, day))
+            elif release.id not in linked:
+                found.append(
+                    Divergence(
+                        kind=MISSING_EVENT,
+                        severity=self.severity(day),
+                        release=release,
+                        event=None,
+                        delta_days=None,
+                        message=f"{release.label} ships {day} and has no launch event "
+                        "on the calendar",
+                    )
                 )
-            )
-        elif day <= self.horizon_end and not has_event:
-            found.append(
-                Divergence(
-                    kind=MISSING_EVENT,
-                    severity=self.severity(day),
-                    release=release,
-                    event=None,
-                    delta_days=None,
-                    message=f"{release.label} ships {day} and has no launch event on the calendar",
-                )
-            )
         return found
+
+    def _overdue(self, release: Release, day: dt.date) -> Divergence:
+        overdue = (self.today - day).days
+        return Divergence(
+            kind=OVERDUE_RELEASE,
+            severity=self.severity(day),
+            release=release,
+            event=None,
+            delta_days=overdue,
+            message=f"{release.label} was due {day} and is not released ({overdue} days overdue)",
+        )
 
 
 def plan_actions(
