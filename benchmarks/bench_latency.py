@@ -80,7 +80,7 @@ def _measure(workdir: Path, count: int, serve_env: dict[str, str]) -> tuple[list
         boxes = stack.enter_context(running_sandboxes(workdir / "seed"))
         outbox = stack.enter_context(Outbox(workdir / "outbox"))
         config, port = _write_config(workdir, boxes, outbox)
-        env = server.env(workdir / "client-home")
+        env = {**server.env(workdir / "client-home"), "LS_JIRA_WEBHOOK_SECRET": SECRET}
         # A schedule that never comes round: only the measured changes start runs.
         argv = ["serve", "--config", str(config), "--cron", "0 0 1 1 *"]
         serve_process = launchsync_process("serve", argv, {**env, **serve_env}, workdir)
@@ -186,7 +186,7 @@ def _write_config(workdir: Path, boxes: RunningSandboxes, outbox: Outbox) -> tup
     data = demo_config(boxes.jira_url, calendar, f"sqlite:///{workdir / 'state.db'}")
     port = free_port()
     data["alerts"] = {"smtp": outbox.url, "operators": ["ops@launchsync.example"]}
-    data["webhooks"] = {"jira_secret": SECRET, "port": port}
+    data["webhooks"] = {"jira_secret": "${LS_JIRA_WEBHOOK_SECRET}", "port": port}
     path = workdir / "launchsync.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path, port

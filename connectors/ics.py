@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -80,7 +81,7 @@ class IcsCalendarSource:
             return read_ical(text, source=SOURCE, calendar_id=feed.id, window=self.window)
         except ValueError as exc:
             detail = f"not an iCalendar feed ({_first_line(exc)}); check the URL or path"
-            raise ConnectorError(SYSTEM, f"parse {feed.id}", None, detail) from None
+            raise ConnectorError(SYSTEM, f"parse {shown(feed)}", None, detail) from None
 
     def fetch(self, feed: IcsFeed) -> bytes:
         """The raw bytes of a feed, from disk or over HTTP under the shared retry policy."""
@@ -95,11 +96,30 @@ class IcsCalendarSource:
             response.raise_for_status()
             return response.content
 
-        return retrying(SYSTEM, f"GET {feed.id}", get, policy=self.policy)
+        return retrying(SYSTEM, f"GET {shown(feed)}", get, policy=self.policy)
 
     def close(self) -> None:
         """Close the HTTP connections."""
         self.client.close()
+
+
+def shown(feed: IcsFeed) -> str:
+    """A feed's name as safe for logs and errors: host and file name of a feed URL only.
+
+    A private feed's address is its password (Google's `.../private-<key>/basic.ics`,
+    `?token=...`): an error text, or a retry log line, must not carry it.
+    """
+    if "://" not in feed.id:
+        return feed.id
+    try:
+        parts = urlsplit(feed.id)
+    except ValueError:  # a malformed IPv6 host: nothing in it is safe to show
+        return "a feed URL"
+    host = parts.netloc.rpartition("@")[2]
+    name = parts.path.rstrip("/").rpartition("/")[2]
+    if not name.lower().endswith((".ics", ".ical")):  # the last segment may be the key
+        return f"{parts.scheme}://{host}/…"
+    return f"{parts.scheme}://{host}/…/{name}"
 
 
 def _read_file(feed: IcsFeed) -> bytes:

@@ -79,7 +79,7 @@ def load_with_secrets(
     environ = os.environ if environ is None else environ
     if str(ref).startswith(BLOCK_PREFIX):
         text, source = read_config_text(ref)
-        config = parse_config(text, source, environ)
+        config = parse_config(text, source, environ, text_is_secret=True)
     else:
         config = load_config(ref, environ)
         text = Path(ref).read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.config_secrets import BLOCK_FIX, refuse_written_secrets, secret_keys
 from models.dates import zone
 from models.errors import ConfigError, one_line
 from models.policy import Policy
@@ -59,7 +60,7 @@ class JiraConfig(_Section):
     api_token: SecretStr | None = None
     """Cloud: an API token; use `${JIRA_API_TOKEN}`."""
     token: SecretStr | None = None
-    """Server/Data Center: a personal access token."""
+    """Server/Data Center: a personal access token; use `${JIRA_PAT}`."""
     projects: tuple[str, ...] = ()
     """Project keys whose versions are releases."""
     issue_jql: str | None = None
@@ -154,7 +155,8 @@ class AlertsConfig(_Section):
     (`slack://…`, Teams workflow URLs / `workflows://…`, `json://…`); keep tokens in ${ENV}."""
 
     smtp: SecretStr | None = None
-    """Apprise mail URL for e-mail targets: `mailtos://user:pass@host:587?from=...`."""
+    """Apprise mail URL for e-mail targets (`mailtos://user:pass@host:587?from=...`);
+    use `${SMTP_URL}`, or `${SMTP_PASSWORD}` in place of its password."""
     routes: tuple[RouteConfig, ...] = ()
     """Routing rules: `{projects, event_types, calendars, notify}`."""
     fallback_to_owners: bool = True
@@ -173,7 +175,7 @@ class WebhooksConfig(_Section):
     jira_secret: SecretStr | None = None
     """The Jira webhook's secret (X-Hub-Signature HMAC); use `${JIRA_WEBHOOK_SECRET}`."""
     google_token: SecretStr | None = None
-    """The channel token launchsync's Google watch channels carry."""
+    """The channel token launchsync's Google watch channels carry; use `${GOOGLE_CHANNEL_TOKEN}`."""
     host: str = "127.0.0.1"
     """Address the receiver listens on."""
     port: int = Field(8787, ge=1, le=65535)
@@ -243,6 +245,9 @@ class Config(_Section):
         return name
 
 
+SECRET_KEYS = secret_keys(Config)  # key path -> the ${VAR} an error suggests
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader without `*alias` references: a config needs none, and a few lines of
     nested aliases (a "billion laughs") would expand to gigabytes once ${VARS} are filled."""
@@ -268,12 +273,19 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> C
     return parse_config(text, str(path), os.environ if environ is None else environ)
 
 
-def parse_config(text: str, source: str, environ: Mapping[str, str]) -> Config:
-    """Validate config YAML text; `source` names it in errors."""
+def parse_config(
+    text: str, source: str, environ: Mapping[str, str], *, text_is_secret: bool = False
+) -> Config:
+    """Validate config YAML text; `source` names it in errors.
+
+    `text_is_secret`: the text came from a Prefect Secret block, so it may hold secrets.
+    """
     try:
         raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
         if not isinstance(raw, dict):
             raise ConfigError(f"{source}: must be a mapping with timezone, jira and calendar keys")
+        if not text_is_secret:
+            refuse_written_secrets(raw, SECRET_KEYS, source)
         expanded = _expand(raw, environ, source, ())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -311,9 +323,9 @@ def _expand(value: Any, environ: Mapping[str, str], source: str, at: tuple[str, 
             return environ[name]
         if default is not None:
             return default
+        fix = BLOCK_FIX if at in SECRET_KEYS else "or write the value in the file"
         raise ConfigError(
-            f"{source}: {'.'.join(at)}: environment variable {name} is not set; "
-            f"export {name} or write the value in the file"
+            f"{source}: {'.'.join(at)}: environment variable {name} is not set; export {name} {fix}"
         )
 
     return ENV_REF.sub(substitute, value)

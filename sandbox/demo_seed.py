@@ -90,7 +90,6 @@ def _event(
         "summary": title,
         "description": f"Owner: {owner}",
         "organizer": {"email": owner},
-        "htmlLink": f"https://calendar.google.com/calendar/event?eid={event_id}",
         "iCalUID": f"{event_id}@google.com",
         "updated": "2026-01-05T09:00:00.000Z",
         "extendedProperties": {"private": links},
@@ -299,9 +298,9 @@ def demo_config(api_jira: str, calendar: dict[str, Any], state_url: str) -> dict
     return {
         "timezone": BUSINESS_ZONE,
         "jira": {
+            # No credentials: the demo's emulator checks none, and a config may carry a
+            # secret only as a ${VAR} reference (models/config_secrets).
             "url": api_jira,
-            "email": "demo@launchsync.example",
-            "api_token": "demo-token",
             "projects": [p[0] for p in PRODUCTS],
             "issue_jql": "labels = launch",
             "date_field": "Launch date",

@@ -69,7 +69,7 @@ def _write_config(workdir: Path, jira_url: str, google_endpoint: str, outbox: Ou
     calendar = {"kind": "google", "calendar_ids": [CALENDAR_ID], "api_endpoint": google_endpoint}
     data = demo_config(jira_url, calendar, f"sqlite:///{workdir / 'state.db'}")
     data["alerts"] = {"smtp": outbox.url, "operators": ["ops@launchsync.example"]}
-    data["webhooks"] = {"jira_secret": SECRET, "port": free_port()}
+    data["webhooks"] = {"jira_secret": "${LS_JIRA_WEBHOOK_SECRET}", "port": free_port()}
     data["report"] = {"html": str(workdir / "timeline.html")}
     path = workdir / CONFIG_NAME
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -94,7 +94,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresDatabases)
     ):
         config = _write_config(workdir, sandboxes.jira_url, sandboxes.google_endpoint, outbox)
         port = yaml.safe_load(config.read_text())["webhooks"]["port"]
-        env = server.env(workdir / "client-home")
+        env = {**server.env(workdir / "client-home"), "LS_JIRA_WEBHOOK_SECRET": SECRET}
         serve_argv = ["serve", "--config", str(config), "--cron", "* * * * *"]
         with (
             launchsync_process("serve", serve_argv, env, workdir) as serve,

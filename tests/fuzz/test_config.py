@@ -28,7 +28,7 @@ GOOD: dict[str, Any] = {
     "jira": {
         "url": "https://example.atlassian.net",
         "email": "bot@example.com",
-        "api_token": "${JIRA_API_TOKEN:-offline}",
+        "api_token": "${JIRA_API_TOKEN}",
         "projects": ["PROJ"],
         "issue_jql": "labels = launch",
         "date_field": "duedate",
@@ -176,8 +176,9 @@ CLI_CASES = [
 
 @pytest.mark.parametrize(("change", "expected"), CLI_CASES)
 def test_doctor_reports_a_bad_config_in_one_line(
-    tmp_path: Path, change: dict[str, Any], expected: str
+    tmp_path: Path, change: dict[str, Any], expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)  # the child process inherits it
     config = write_config(tmp_path, change)
     result = launchsync("doctor", "--config", str(config))
     assert "Traceback" not in result.stdout + result.stderr, result.stderr[-2000:]
@@ -189,8 +190,9 @@ def test_doctor_reports_a_bad_config_in_one_line(
 
 @pytest.mark.parametrize(("change", "expected"), CLI_CASES[:2])
 def test_plan_refuses_a_bad_config_in_one_line(
-    tmp_path: Path, change: dict[str, Any], expected: str
+    tmp_path: Path, change: dict[str, Any], expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
     config = write_config(tmp_path, change)
     seed = write_seed(tmp_path / "seed", jira_seed(), {CALENDAR: GOOD_EVENTS})
     result: subprocess.CompletedProcess[str] = launchsync(

@@ -58,13 +58,64 @@ def test_a_missing_environment_variable_says_which_and_where() -> None:
     message = error_of(GOOD, env={})
     assert message == (
         "launchsync.yaml: jira.api_token: environment variable JIRA_API_TOKEN "
-        "is not set; export JIRA_API_TOKEN or write the value in the file"
+        "is not set; export JIRA_API_TOKEN or keep the whole config in a Prefect Secret block "
+        "(block:<name>)"
     )
 
 
 def test_a_default_applies_when_the_variable_is_unset() -> None:
-    config = parse_config(GOOD.replace("${JIRA_API_TOKEN}", "${JIRA_API_TOKEN:-x}"), "f", {})
+    text = GOOD.replace("America/Los_Angeles", "${TZ_NAME:-Europe/Berlin}")
+    assert parse_config(text, "f", {"JIRA_API_TOKEN": "s3cret"}).timezone == "Europe/Berlin"
+
+
+TOKEN_LINE = "  api_token: ${JIRA_API_TOKEN}\n"
+CLOUD_LINES = "  email: pm@example.com\n" + TOKEN_LINE
+WRITTEN_SECRETS = [
+    (TOKEN_LINE, "  api_token: tok-12345\n", "jira.api_token"),
+    (TOKEN_LINE, "  api_token: ${JIRA_API_TOKEN:-tok-12345}\n", "jira.api_token"),
+    (TOKEN_LINE, "  api_token: tok-${JIRA_API_TOKEN}\n", "jira.api_token"),
+    (CLOUD_LINES, "  token: 1234567\n", "jira.token"),
+    ("policy:", "webhooks: {jira_secret: whsec-12345}\npolicy:", "webhooks.jira_secret"),
+    ("policy:", "webhooks: {google_token: chan-12345}\npolicy:", "webhooks.google_token"),
+    ("  kind: google\n", "  kind: caldav\n  url: https://dav.test\n  password: pw-12345\n",
+     "calendar.password"),
+    ("policy:", "alerts: {smtp: 'mailtos://u:pw-12345@smtp.test'}\npolicy:", "alerts.smtp"),
+    ("policy:", "alerts: {smtp: 'mailtos://smtp.test?user=u&pass=pw-12345'}\npolicy:",
+     "alerts.smtp"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("good", "written", "key"), WRITTEN_SECRETS)
+def test_a_secret_written_in_the_file_is_refused_naming_the_key_and_the_fix(
+    good: str, written: str, key: str
+) -> None:
+    message = error_of(GOOD.replace(good, written))
+    assert message.startswith(f"launchsync.yaml: {key}: "), message
+    assert "${" in message and "Prefect Secret block (block:<name>)" in message
+    assert "12345" not in message
+
+
+def test_secrets_referenced_from_the_environment_pass() -> None:
+    text = GOOD.replace(
+        "policy:",
+        "alerts: {smtp: 'mailtos://u:${SMTP_PASSWORD}@smtp.test:587?from=ls@x.test'}\n"
+        "webhooks: {jira_secret: '${HOOK_SECRET}', google_token: '${CHANNEL_TOKEN:-}'}\npolicy:",
+    )
+    env = {"JIRA_API_TOKEN": "s3cret", "SMTP_PASSWORD": "pw", "HOOK_SECRET": "whsec"}
+    config = parse_config(text, "launchsync.yaml", env)
+    assert config.alerts.smtp is not None and ":pw@" in config.alerts.smtp.get_secret_value()
+    # A mail URL without a password (a local relay) holds no secret.
+    relay = GOOD.replace(
+        "policy:", "alerts: {smtp: 'mailto://127.0.0.1:25?from=ls@x.test'}\npolicy:"
+    )
+    assert parse_config(relay, "launchsync.yaml", env).alerts.smtp is not None
+
+
+def test_a_config_kept_in_a_secret_block_may_hold_its_secrets() -> None:
+    text = GOOD.replace("${JIRA_API_TOKEN}", "tok-12345")
+    config = parse_config(text, "Prefect Secret block c", {}, text_is_secret=True)
     assert config.jira.api_token is not None
+    assert config.jira.api_token.get_secret_value() == "tok-12345"
 
 
 @pytest.mark.parametrize(
