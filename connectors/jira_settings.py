@@ -18,6 +18,8 @@ ISSUE_FIELDS = ("summary", "status", "assignee", "project", "updated", "labels",
 MARKER_PROPERTY = "launchsync.divergence"
 MARKER_LABEL_PREFIX = "launchsync-"
 TIMEOUT_SECONDS = 30.0
+# What the ticket sink does in `tickets.project`: open, comment on, then resolve tickets.
+TICKET_PERMISSIONS = ("CREATE_ISSUES", "ADD_COMMENTS", "TRANSITION_ISSUES")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class JiraSettings:
     ticket_type: str = "Task"
     done_status: str = "Done"
     ticket_labels: tuple[str, ...] = ("launchsync",)
+    timeout: float = TIMEOUT_SECONDS  # seconds per HTTP request
 
     def __repr__(self) -> str:
         return f"JiraSettings(url={self.url!r}, projects={self.projects!r})"

@@ -17,7 +17,12 @@ from jira import JIRA
 
 from connectors.base import TicketRef
 from connectors.jira_client import JiraCalls, quote
-from connectors.jira_settings import MARKER_LABEL_PREFIX, MARKER_PROPERTY, JiraSettings
+from connectors.jira_settings import (
+    MARKER_LABEL_PREFIX,
+    MARKER_PROPERTY,
+    TICKET_PERMISSIONS,
+    JiraSettings,
+)
 from connectors.retry import RetryPolicy
 from models.errors import ConfigError, ConnectorError
 from models.plan import Divergence
@@ -69,7 +74,20 @@ class JiraTicketSink:
         self.calls.call(
             "set issue property", lambda c: c.add_issue_property(key, MARKER_PROPERTY, value)
         )
-        return TicketRef(key, f"{self.settings.url}/browse/{key}", created=key in made)
+        return TicketRef(key, self.url(key), created=key in made)
+
+    def url(self, ticket: str) -> str:
+        """The ticket's page in Jira."""
+        return f"{self.settings.url}/browse/{ticket}"
+
+    def missing_permissions(self) -> list[str]:
+        """The ticket permissions the account lacks in the ticket project (reads only)."""
+        wanted = ",".join(TICKET_PERMISSIONS)
+        answer = self.calls.call(
+            "mypermissions", lambda c: c.my_permissions(projectKey=self.project, permissions=wanted)
+        )
+        held = answer.get("permissions") or {}
+        return [p for p in TICKET_PERMISSIONS if not (held.get(p) or {}).get("havePermission")]
 
     def find(self, identity: str) -> str | None:
         """The key of the unresolved ticket marked with this identity, if any."""

@@ -22,21 +22,19 @@ FLAGS = [
 
 def screenshot(url: str, png: Path, profile: Path, size: str, *extra: str) -> str:
     """Render `url` to `png`; returns Chromium's stderr (asserts it exited cleanly)."""
+    args = [f"--user-data-dir={profile}", f"--window-size={size}", f"--screenshot={png}"]
+    return _chromium(*args, *extra, url).stderr
+
+
+def dump_dom(url: str, profile: Path) -> str:
+    """The DOM of `url` as Chromium rendered it (after its scripts ran), serialized."""
+    return _chromium(f"--user-data-dir={profile}", "--dump-dom", url).stdout
+
+
+def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
     run = subprocess.run(
-        [
-            CHROMIUM,
-            *FLAGS,
-            f"--user-data-dir={profile}",
-            f"--window-size={size}",
-            f"--screenshot={png}",
-            *extra,
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [CHROMIUM, *FLAGS, *args], capture_output=True, text=True, timeout=120, check=False
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    return run.stderr
+    return run

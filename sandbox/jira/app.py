@@ -161,6 +161,8 @@ def _load(store: JiraStore, seed: Mapping[str, Any]) -> None:
             store.add_project(project)
         for issue in seed.get("issues") or []:
             store.add_issue(issue)
+        for project_key, keys in (seed.get("denied_permissions") or {}).items():
+            store.denied[str(project_key)] = {str(k) for k in keys}
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise SeedError(
             f"jira.json: an item lacks {exc} or is not an object; "

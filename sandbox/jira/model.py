@@ -17,6 +17,39 @@ STATUSES: dict[str, dict[str, Any]] = {
 # A simple workflow: every status can be reached from every other one.
 TRANSITIONS = (("11", "To Do"), ("21", "In Progress"), ("31", "Done"))
 ISSUE_TYPES = {"Task": "10002", "Epic": "10000", "Story": "10001", "Bug": "10004"}
+# Jira's built-in project permissions (key: id, name, description), as `mypermissions` lists them.
+PROJECT_PERMISSIONS = {
+    "BROWSE_PROJECTS": (
+        "10",
+        "Browse Projects",
+        "Ability to browse projects and the issues within them.",
+    ),
+    "CREATE_ISSUES": ("11", "Create Issues", "Ability to create issues."),
+    "EDIT_ISSUES": ("12", "Edit Issues", "Ability to edit issues."),
+    "ASSIGN_ISSUES": ("13", "Assign Issues", "Ability to assign issues to other people."),
+    "RESOLVE_ISSUES": ("14", "Resolve Issues", "Ability to resolve and reopen issues."),
+    "ADD_COMMENTS": ("15", "Add Comments", "Ability to comment on issues."),
+    "DELETE_ISSUES": ("16", "Delete Issues", "Ability to delete issues."),
+    "CLOSE_ISSUES": ("18", "Close Issues", "Ability to close issues."),
+    "LINK_ISSUES": ("21", "Link Issues", "Ability to link issues together."),
+    "ADMINISTER_PROJECTS": ("23", "Administer Projects", "Ability to administer a project."),
+    "SCHEDULE_ISSUES": ("28", "Schedule Issues", "Ability to view or edit an issue's due date."),
+    "TRANSITION_ISSUES": ("46", "Transition Issues", "Ability to transition issues."),
+}
+
+
+def permission_json(key: str, have: bool) -> dict[str, Any]:
+    """A `UserPermission`: one permission and whether the caller holds it."""
+    pid, name, description = PROJECT_PERMISSIONS[key]
+    return {
+        "id": pid,
+        "key": key,
+        "name": name,
+        "type": "PROJECT",
+        "description": description,
+        "havePermission": have,
+    }
+
 
 SYSTEM_FIELDS: list[dict[str, Any]] = [
     {

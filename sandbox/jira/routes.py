@@ -16,7 +16,13 @@ from starlette.routing import Route
 
 from sandbox.jira import issues, render, search
 from sandbox.jira.errors import JiraApiError
-from sandbox.jira.model import TRANSITIONS, jira_time, transition_json
+from sandbox.jira.model import (
+    PROJECT_PERMISSIONS,
+    TRANSITIONS,
+    jira_time,
+    permission_json,
+    transition_json,
+)
 from sandbox.jira.store import JiraStore
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -52,6 +58,7 @@ class JiraApi:
             ("/serverInfo", self.server_info, ["GET"]),
             ("/field", self.fields, ["GET"]),
             ("/myself", self.myself, ["GET"]),
+            ("/mypermissions", self.my_permissions, ["GET"]),
             ("/project/{key}", self.project, ["GET"]),
             ("/project/{key}/versions", self.versions, ["GET"]),
             ("/project/{key}/version", self.versions_paged, ["GET"]),
@@ -128,6 +135,23 @@ class JiraApi:
 
     async def myself(self, request: Request) -> Response:
         return JSONResponse(render.user(self.store))
+
+    async def my_permissions(self, request: Request) -> Response:
+        query = request.query_params
+        asked = [k for k in query.get("permissions", "").split(",") if k]
+        if not asked and self.store.deployment == "Cloud":  # Cloud requires the list
+            raise JiraApiError(400, "The permissions query parameter is required.")
+        unknown = [k for k in asked if k not in PROJECT_PERMISSIONS]
+        if unknown:
+            raise JiraApiError(400, f"Unknown permission keys: {', '.join(unknown)}.")
+        if "projectKey" in query or "projectId" in query:
+            project = self.store.project(query.get("projectId") or query["projectKey"])
+            denied = self.store.denied.get(project["key"], set())
+        else:  # the global context: a permission is held if it is held in any project
+            denials = [self.store.denied.get(key, set()) for key in self.store.projects]
+            denied = set.intersection(*denials) if denials else set()
+        listed = {k: permission_json(k, k not in denied) for k in asked or PROJECT_PERMISSIONS}
+        return JSONResponse({"permissions": listed})
 
     # --- projects and versions -------------------------------------------------------
 

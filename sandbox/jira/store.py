@@ -49,6 +49,8 @@ class JiraStore:
         self.fields: list[dict[str, Any]] = copy.deepcopy(SYSTEM_FIELDS)
         self.lock = threading.RLock()
         self.listeners: list[Listener] = []
+        # Project key -> permission keys the signed-in user lacks there (the seed says which).
+        self.denied: dict[str, set[str]] = {}
         self._ids = itertools.count(100_000)
 
     # --- seeding ---------------------------------------------------------------------

@@ -138,3 +138,13 @@ def test_labels_and_summary_carry_no_injection(jira_sandbox: StartJira) -> None:
     running = jira_sandbox(jira_seed())
     odd = divergence().model_copy(update={"message": 'x" OR project = "PROJ'})
     assert running.sink().open(odd).key == running.sink().open(odd).key == "OPS-1"
+
+
+def test_missing_permissions_names_what_the_ticket_project_denies(
+    jira_sandbox: StartJira, deployment: str
+) -> None:
+    running = jira_sandbox(
+        jira_seed(deployment=deployment, denied_permissions={"OPS": ["TRANSITION_ISSUES"]})
+    )
+    assert running.sink().missing_permissions() == ["TRANSITION_ISSUES"]
+    assert running.sink(ticket_project="PROJ").missing_permissions() == []

@@ -1,4 +1,4 @@
-"""`launchsync demo` end to end, as a newcomer runs it: a real process, real servers."""
+"""`launchsync demo` end to end, as a newcomer runs it: a fresh install, real servers."""
 
 from __future__ import annotations
 
@@ -6,33 +6,63 @@ import email
 import email.policy
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
-from tests.chromium import CHROMIUM, screenshot
+from tests.chromium import CHROMIUM, dump_dom, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
+RELEASE_ROW = re.compile(r'<tr class="release-row" data-release="([^"]*)"')
+# What a fresh clone lacks (or the wheel must not need): the venv, caches, build output.
+NOT_SHIPPED = shutil.ignore_patterns(
+    ".*", "__pycache__", "*.egg-info", "build", "dist", "tests", "benchmarks", "*.db"
+)
+
+
+def fresh_install(where: Path) -> Path:
+    """A new venv with launchsync installed from a clean copy, not editable; its bin dir."""
+    source, venv = where / "source", where / "venv"
+    shutil.copytree(ROOT, source, ignore=NOT_SHIPPED)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv)}))
+    # The dependencies come from the dev venv (offline, fast); .pth files inside it are not
+    # run, so its editable finder stays off and only the installed copy can be imported.
+    (purelib / "dev-venv.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    flags = ["--disable-pip-version-check", "--no-deps", "--no-build-isolation"]
+    # --ignore-installed: the dev venv's launchsync is visible here and must not be touched.
+    built = subprocess.run(
+        [*install, *flags, "--ignore-installed", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    return venv / "bin"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     workdir = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "PREFECT_HOME": str(workdir / "prefect-home")}
+    bin_dir = fresh_install(tmp_path_factory.mktemp("install"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PREFECT_HOME"] = str(workdir / "prefect-home")
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "flows.cli",
+            str(bin_dir / "launchsync"),
             "demo",
             "--workdir",
             str(workdir),
             "--today",
             "2026-11-23",
         ],
-        cwd=ROOT,
+        cwd=workdir,  # not the repository: only the installed package can be imported
         env=env,
         capture_output=True,
         text=True,
@@ -81,12 +111,15 @@ def test_alerts_arrive_as_eml_files_saying_what_moved(demo: tuple[Path, str]) ->
     assert "2026-12-24" in body and "2026-12-31" in body
 
 
+def seeded_releases(workdir: Path) -> list[str]:
+    """Every Jira version the demo seeded, labelled as the report labels it."""
+    seed = json.loads((workdir / "seed" / "jira.json").read_text())
+    return [f"{p['key']} {v['name']}" for p in seed["projects"] for v in p["versions"]]
+
+
 def test_the_timeline_report_shows_every_release(demo: tuple[Path, str]) -> None:
     page = (demo[0] / "timeline.html").read_text()
-    seed = json.loads((demo[0] / "seed" / "jira.json").read_text())
-    for project in seed["projects"]:
-        for version in project["versions"]:
-            assert f"{project['key']} {version['name']}" in page
+    assert [r for r in seeded_releases(demo[0]) if r not in page] == []
     assert "2026-12-24 → 2026-12-31" in page  # the slip history
 
 
@@ -103,3 +136,8 @@ def test_the_timeline_renders_in_headless_chromium(demo: tuple[Path, str]) -> No
     )
     assert png.stat().st_size > 50_000  # a rendered page, not a blank one
     assert "Uncaught" not in stderr and "ERR_FILE_NOT_FOUND" not in stderr
+    rendered = dump_dom(f"file://{workdir / 'timeline.html'}", workdir / "chromium")
+    written = (workdir / "timeline.html").read_text()
+    # Every release row of the report survives rendering, and names its release.
+    assert RELEASE_ROW.findall(rendered) == RELEASE_ROW.findall(written) != []
+    assert [r for r in seeded_releases(workdir) if r not in rendered] == []

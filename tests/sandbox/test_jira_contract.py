@@ -83,6 +83,17 @@ def get(running: RunningJira, path: str, **params: Any) -> httpx.Response:
         ("/rest/api/2/serverInfo", {}, "/rest/api/3/serverInfo"),
         ("/rest/api/2/field", {}, "/rest/api/3/field"),
         ("/rest/api/2/myself", {}, "/rest/api/3/myself"),
+        (
+            "/rest/api/2/mypermissions",
+            {"projectKey": "OPS", "permissions": "CREATE_ISSUES,TRANSITION_ISSUES"},
+            "/rest/api/3/mypermissions",
+        ),
+        ("/rest/api/2/mypermissions", {}, "/rest/api/3/mypermissions"),
+        (
+            "/rest/api/2/mypermissions",
+            {"projectKey": "NOPE", "permissions": "CREATE_ISSUES"},
+            "/rest/api/3/mypermissions",
+        ),
         ("/rest/api/2/project/PROJ", {}, "/rest/api/3/project/{projectIdOrKey}"),
         ("/rest/api/2/project/PROJ/versions", {}, "/rest/api/3/project/{projectIdOrKey}/versions"),
         (
