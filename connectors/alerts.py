@@ -2,7 +2,9 @@
 
 An alert says what moved, from which date to which, who moved it and when (when the state
 store knows), the expected date and how far off the event is, and links the ticket, the
-Jira release and the calendar event. Bodies are markdown; the notifier adapts them per channel.
+Jira release and the calendar event; a digest entry says the same, shorter. Where nobody
+knows who moved a date (Jira keeps no history of versions), the alert says when launchsync
+saw it move. Bodies are markdown; the notifier adapts them per channel.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ WHITESPACE = re.compile(r"\s+")
 
 
 class SlipLike(Protocol):
-    """A release date the state store saw move (`changed_by`, `changed_at` are optional)."""
+    """A release date the state store saw move (`changed_by`, `changed_at`, `seen_at` optional)."""
 
     @property
     def old_date(self) -> dt.date | None: ...
@@ -46,6 +48,17 @@ class Slip:
     new_date: dt.date | None
     changed_by: str | None = None
     changed_at: dt.datetime | None = None
+    seen_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One divergence waiting for the digest, with what its alert would have told."""
+
+    divergence: Divergence
+    slip: SlipLike | None = None
+    ticket_url: str | None = None
+    note: str | None = None
 
 
 def route(
@@ -173,19 +186,29 @@ def _moved(d: Divergence, slip: SlipLike) -> str:
     else:
         text = f"{label} moved from {old} to {new}"
     by, at = getattr(slip, "changed_by", None), getattr(slip, "changed_at", None)
+    seen = getattr(slip, "seen_at", None)
     if by:
         text += f", by {_one_line(str(by))}"
-    if isinstance(at, dt.datetime):
-        text += f" on {at.strftime('%Y-%m-%d %H:%M %Z').strip()}"
-    elif isinstance(at, dt.date):
-        text += f" on {at}"
+    if isinstance(at, dt.date):
+        text += f" on {_when(at)}"
+    elif isinstance(seen, dt.datetime):
+        # Nobody knows who moved it or when (Jira versions have no history): say when we saw.
+        text += f", seen {_when(seen)}"
     return text
+
+
+def _when(at: dt.date) -> str:
+    if not isinstance(at, dt.datetime):
+        return at.isoformat()
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.UTC)  # one zone for every author's clock
+    return at.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
 def _links(d: Divergence, ticket_url: str | None) -> list[str]:
     links: list[str] = []
     if ticket_url:
-        links.append(f"**Ticket:** {_link(ticket_url.rstrip('/').rsplit('/', 1)[-1], ticket_url)}")
+        links.append(f"**Ticket:** {_link(_ticket_key(ticket_url), ticket_url)}")
     if d.release is not None and d.release.url:
         links.append(f"**Jira release:** {_link(d.release.label, d.release.url)}")
     if d.event is not None and d.event.url:
@@ -193,27 +216,72 @@ def _links(d: Divergence, ticket_url: str | None) -> list[str]:
     return links
 
 
-def digest_for(divergences: Iterable[Divergence], recipients: Sequence[str], day: dt.date) -> Alert:
+def _ticket_key(ticket_url: str) -> str:
+    return ticket_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def digest_for(entries: Iterable[DigestItem], recipients: Sequence[str], day: dt.date) -> Alert:
     """One message listing the non-critical divergences of a day for these recipients."""
-    items = sorted(divergences, key=lambda d: (d.severity.rank, d.sort_date, d.identity))
+    ordered = sorted(
+        entries,
+        key=lambda e: (e.divergence.severity.rank, e.divergence.sort_date, e.divergence.identity),
+    )
+    items = [e.divergence for e in ordered]
     counts = {s: sum(1 for d in items if d.severity is s) for s in Severity}
     tally = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     lines = [f"**launchsync digest for {day}:** {tally or 'nothing'}", ""]
-    for d in items:
-        refs = [_link("Jira release", d.release.url)] if d.release and d.release.url else []
-        refs += [_link("calendar event", d.event.url)] if d.event and d.event.url else []
-        tail = f" ({', '.join(refs)})" if refs else ""
-        what = f"{headline(d)} — {_one_line(d.message)}"
-        lines.append(f"- **{d.severity.value}:** {what}{tail}")
+    for entry in ordered:
+        lines += _digest_entry(entry)
     worst = items[0].severity.value if items else Severity.INFO.value
-    # One digest per day and recipient list: what turns up after it waits for tomorrow's.
+    # Keyed on its entries too: what turns up after the day's digest went out goes in a
+    # digest of its own, where a key of day and recipients alone would refuse it as sent.
     return Alert(
-        key=f"digest|{day.isoformat()}|{recipients_hash(recipients)}",
+        key=f"digest|{day.isoformat()}|{recipients_hash(recipients)}|{_entries_hash(items)}",
         recipients=tuple(recipients),
         subject=_subject(f"digest {day}: {_count(len(items), 'divergence')} ({tally or 'none'})"),
         body="\n".join(lines) + "\n",
         severity=worst,
     )
+
+
+def digest_entry_key(divergence: Divergence, recipient: str, day: dt.date) -> str:
+    """The claim that puts one divergence in one recipient's digest of a day, at most once."""
+    d, whom = divergence, recipients_hash([recipient])
+    return f"digest-entry|{day.isoformat()}|{d.identity}|{d.fingerprint}|{whom}"
+
+
+def _entries_hash(divergences: Iterable[Divergence]) -> str:
+    joined = "\n".join(sorted(f"{d.identity}|{d.fingerprint}" for d in divergences))
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def _digest_entry(entry: DigestItem) -> list[str]:
+    """A headline, then what moved, the dates, what launchsync did and the links, one line each."""
+    d = entry.divergence
+    details = [_moved(d, entry.slip)] if entry.slip is not None else []
+    details += [_dates(d)] if d.release is not None or d.event is not None else []
+    details += [entry.note] if entry.note else []
+    refs = " · ".join(_refs(d, entry.ticket_url))
+    details += [refs] if refs else []
+    return [f"- **{d.severity.value}:** {headline(d)}", *(f"  - {_one_line(x)}" for x in details)]
+
+
+def _refs(d: Divergence, ticket_url: str | None) -> list[str]:
+    refs = [f"ticket {_link(_ticket_key(ticket_url), ticket_url)}"] if ticket_url else []
+    refs += [_link("Jira release", d.release.url)] if d.release and d.release.url else []
+    refs += [_link("calendar event", d.event.url)] if d.event and d.event.url else []
+    return refs
+
+
+def _dates(d: Divergence) -> str:
+    """`ATL 2.1 ships 2026-12-08; ATL 2.1 blog on 2026-12-18`: both sides' dates."""
+    parts: list[str] = []
+    if d.release is not None:
+        when = f"ships {d.release.date}" if d.release.date else "has no release date"
+        parts.append(f"{d.release.label} {when}")
+    if d.event is not None:
+        parts.append(f"{d.event.title} on {d.event_date}")
+    return "; ".join(parts)
 
 
 def recipients_hash(recipients: Iterable[str]) -> str:

@@ -2,7 +2,8 @@
 
 Reads never raise for one bad item: they leave it out and report it in `Batch.problems`
 (one line naming the item and the fix). A whole read that cannot happen raises
-`models.errors.ConnectorError` (or `ConfigError` for a wrong calendar id or project).
+`models.errors.ConnectorError` (or `ConfigError` for a wrong project). A configured calendar
+that does not exist is only a problem too, named in `Batch.unread`: the others still read.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ class Batch(Generic[T]):
     `cursor` maps each read unit (a project, a JQL, a calendar id) to the watermark or sync
     token to pass next time. `complete` is False for an incremental read: `items` are then
     only what changed since the cursor given (cancelled events stand for deletions).
+    `unread` names the units (calendar ids) that could not be read this time, each with its
+    problem in `problems`: their stored items stand, even beside a complete read.
     """
 
     items: tuple[T, ...]
     problems: tuple[ItemProblem, ...] = ()
     cursor: Mapping[str, str] = field(default_factory=dict)
     complete: bool = True
+    unread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,10 @@ class TicketSink(Protocol):
 
     def find(self, identity: str) -> str | None:
         """The key of the open ticket marked with this identity, if any."""
+        ...
+
+    def url(self, ticket: str) -> str:
+        """Where a person opens the ticket: alerts link it."""
         ...
 
 

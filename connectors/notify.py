@@ -31,11 +31,14 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 import apprise
 from pydantic import SecretStr
 
+from connectors import email_text
 from connectors.base import Alert
+from connectors.reachability import SmtpServer, connect_tcp, greet_smtp
 from connectors.retry import RetryPolicy, retrying
 from models.config import AlertsConfig
 from models.errors import ConnectorError
 
+email_text.install()  # e-mail text parts keep link addresses (connectors/email_text.py)
 log = logging.getLogger("launchsync.notify")
 APPRISE_LOG = logging.getLogger("apprise")
 # Not async: apprise must send in the calling thread, where _AppriseTap listens.
@@ -165,6 +168,34 @@ class AppriseNotifier:
         except ConnectorError as exc:
             return str(exc)
         return None
+
+    def address(self, target: str) -> tuple[str, int] | None:
+        """The host and port a send to this target connects to, None if apprise hides it."""
+        plugin = self._plugin(target)
+        if channel_kind(target) == "email":
+            return str(plugin.smtp_host), int(plugin.port)
+        if isinstance(getattr(plugin, "webhook_url", None), str):  # Slack's webhook mode
+            parts = urlsplit(plugin.webhook_url)
+            return parts.hostname or "", parts.port or 443
+        if urlsplit(target).scheme.lower() in HOST_SCHEMES and getattr(plugin, "host", None):
+            return str(plugin.host), int(plugin.port or (443 if plugin.secure else 80))
+        return None
+
+    def reach(self, target: str) -> str:
+        """Connect to the target's server without sending (for `doctor`); raise if refused."""
+        address = self.address(target)
+        if address is None:
+            return "target looks valid (its server is not known to check)"
+        if channel_kind(target) != "email":
+            return connect_tcp(*address)
+        plugin = self._plugin(target)
+        password = SecretStr(plugin.password) if plugin.password else None
+        mode, verify = str(plugin.secure_mode), bool(plugin.verify_certificate)
+        return greet_smtp(SmtpServer(*address, mode, plugin.user, password, verify))
+
+    def _plugin(self, target: str) -> Any:
+        with _AppriseTap(self._secrets(target)):
+            return self._client(target, channel_kind(target))[0]
 
     def _deliver(self, target: str, alert: Alert) -> None:
         kind = channel_kind(target)

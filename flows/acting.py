@@ -16,8 +16,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from connectors.alerts import alert_for, digest_for, recipients_hash, route
-from connectors.base import Alert, CalendarWriter
+from connectors.alerts import (
+    DigestItem,
+    alert_for,
+    digest_entry_key,
+    digest_for,
+    recipients_hash,
+    route,
+)
+from connectors.base import Alert, CalendarWriter, TicketSink
 from connectors.notify import channel_kind
 from flows.bootstrap import Runtime
 from models.dates import zone
@@ -26,6 +33,8 @@ from models.event import EventStatus
 from models.plan import Action, ActionKind, Divergence, DivergenceKind, Plan, Urgency
 
 OPENED_UNTOLD = "opened-untold:"  # fingerprint prefix of a ticket opened, alert not yet done
+# A slip seen longer ago than this was told when it was seen; an alert now is about more.
+SLIP_TOLD_WITHIN = dt.timedelta(days=1)
 COUNTS = ("opened", "commented", "resolved", "calendar", "alerted", "unconfirmed", "failures")
 
 
@@ -50,9 +59,14 @@ class ActOutcome:
 class _Pending:
     """A divergence whose alert waits for the digest; it is recorded once that is sent."""
 
-    divergence: Divergence
+    item: DigestItem
     recipients: tuple[str, ...]
     ticket: str | None
+
+    @property
+    def divergence(self) -> Divergence:
+        """The divergence the digest entry is about."""
+        return self.item.divergence
 
 
 def in_scope(identity: str, divergence: Divergence | None, release_ids: set[str]) -> bool:
@@ -74,7 +88,7 @@ def act(
     now: dt.datetime | None = None,
 ) -> ActOutcome:
     """Open, comment, resolve and alert as the plan says; idempotent and failure-isolated."""
-    outcome = ActOutcome()
+    outcome, now = ActOutcome(), now or dt.datetime.now(dt.UTC)
     divergences = {d.identity: d for d in plan.divergences}
     scope, slip_by_release = set(release_ids), {s.release_id: s for s in slips}
     grouped: dict[str, list[Action]] = defaultdict(list)
@@ -86,13 +100,13 @@ def act(
         if not in_scope(identity, divergence, scope):
             continue
         try:
-            pending = _settle(actions, divergence, runtime, outcome, slip_by_release)
+            pending = _settle(actions, divergence, runtime, outcome, slip_by_release, now)
         except LaunchsyncError as exc:
             outcome.failures.append(runtime.redactor(f"{identity}: {exc}"))
             continue
         if pending is not None:
             digest[pending.recipients].append(pending)
-    if _digest_due(runtime, now or dt.datetime.now(dt.UTC)):
+    if _digest_due(runtime, now):
         for recipients, items in digest.items():
             _send_digest(recipients, items, plan, runtime, outcome)
     # Before the digest hour, pending warnings stay unrecorded: the next run plans them again.
@@ -106,6 +120,7 @@ def _settle(
     runtime: Runtime,
     outcome: ActOutcome,
     slips: Mapping[str, Any],
+    now: dt.datetime,
 ) -> _Pending | None:
     """Ticket, then alert, then record, for one divergence."""
     store, key, sink = runtime.store, runtime.config_key, runtime.sink
@@ -142,11 +157,37 @@ def _settle(
     alert = next((a for a in actions if a.kind is ActionKind.ALERT), None)
     recipients = route(d, runtime.config.alerts, runtime.config.policy) if alert else ()
     if alert is not None and recipients:
+        told = slip or _recent_slip(runtime, d, now)
+        item = DigestItem(d, told, ticket_url or _ticket_url(sink, ticket_key), note)
         if alert.urgency is Urgency.DIGEST and runtime.config.alerts.digest:
-            return _Pending(d, recipients, ticket_key)
-        send_once(alert_for(d, recipients, slip, ticket_url, note), runtime, outcome)
+            return _Pending(item, recipients, ticket_key)
+        send_once(alert_for(d, recipients, told, item.ticket_url, note), runtime, outcome)
     store.record_divergence(key, d.identity, d.fingerprint, ticket_key)
     return None
+
+
+def _ticket_url(sink: TicketSink | None, ticket: str | None) -> str | None:
+    """Where the divergence's ticket opens, whichever run opened it."""
+    return sink.url(ticket) if sink is not None and ticket else None
+
+
+def _recent_slip(runtime: Runtime, d: Divergence, now: dt.datetime) -> Any:
+    """The store's newest slip to the release's current date, if seen lately.
+
+    A digest goes out hours after the run that saw the move, and a run that died before
+    alerting leaves the move to the next one: neither has the slip among its own.
+    """
+    if d.release is None:
+        return None
+    history = runtime.store.slip_history(runtime.config_key, d.release.id)
+    latest = history[-1] if history else None
+    if (
+        latest is None
+        or latest.new_date != d.release.date
+        or now - latest.seen_at > SLIP_TOLD_WITHIN
+    ):
+        return None
+    return latest
 
 
 def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome) -> str | None:
@@ -205,16 +246,52 @@ def _send_digest(
     runtime: Runtime,
     outcome: ActOutcome,
 ) -> None:
-    divergences = [p.divergence for p in items]
-    try:
-        send_once(digest_for(divergences, recipients, plan.today), runtime, outcome)
-    except LaunchsyncError as exc:
-        outcome.failures.append(runtime.redactor(f"digest to {len(recipients)} recipients: {exc}"))
+    """Send each recipient the entries not yet in its digests today; then record them told.
+
+    Nothing is recorded until every recipient has been sent (or was already sent) its
+    entries, so a warning that turns up after the day's digest goes out in a digest of its
+    own on the next due run, once, instead of being taken for told.
+    """
+    failed: list[LaunchsyncError] = []
+    for recipient in recipients:
+        try:
+            _send_digest_to(recipient, items, plan.today, runtime, outcome)
+        except LaunchsyncError as exc:
+            failed.append(exc)
+    if failed:
+        line = f"digest to {len(failed)} of {len(recipients)} recipients: {failed[0]}"
+        outcome.failures.append(runtime.redactor(line))
         return
     for p in items:
         runtime.store.record_divergence(
             runtime.config_key, p.divergence.identity, p.divergence.fingerprint, p.ticket
         )
+
+
+def _send_digest_to(
+    recipient: str, items: list[_Pending], day: dt.date, runtime: Runtime, outcome: ActOutcome
+) -> None:
+    """Claim each entry for this recipient's digest of the day, send the claimed ones once.
+
+    An entry claimed by an earlier run is in a digest that went out (or whose send crashed
+    and is reported unconfirmed): it is never put in a second one. A failed send gives the
+    entries back, so the next run sends them again.
+    """
+    store, key = runtime.store, runtime.config_key
+    if runtime.notifier is None:
+        return
+    claims = [(p, digest_entry_key(p.divergence, recipient, day)) for p in items]
+    fresh = [(p, claim) for p, claim in claims if store.claim_alert(key, claim, (recipient,))]
+    if not fresh:
+        return
+    try:
+        send_once(digest_for([p.item for p, _ in fresh], (recipient,), day), runtime, outcome)
+    except LaunchsyncError:
+        for _, claim in fresh:
+            store.release_alert(key, claim)
+        raise
+    for _, claim in fresh:
+        store.confirm_alert(key, claim)
 
 
 def send_once(alert: Alert, runtime: Runtime, outcome: ActOutcome) -> None:

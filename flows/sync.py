@@ -46,7 +46,7 @@ class SyncOptions:
     release_ids: tuple[str, ...] = ()
     today: dt.date | None = None
     lock_wait_seconds: float = 0.0
-    now: dt.datetime | None = None  # the clock for digest timing; tests set it
+    now: dt.datetime | None = None  # the clock for slips seen and digest timing; tests set it
 
 
 @dataclass
@@ -76,9 +76,8 @@ class SyncReport:
 @task(name="fetch", retries=2, retry_delay_seconds=5, cache_policy=NONE)
 def fetch_task(runtime: Runtime, options: SyncOptions) -> Fetched:
     """Read releases and events (incrementally unless full), merge, note slips."""
-    return fetch(
-        runtime, full=options.full, persist=not options.dry_run, now=dt.datetime.now(dt.UTC)
-    )
+    now = options.now or dt.datetime.now(dt.UTC)
+    return fetch(runtime, full=options.full, persist=not options.dry_run, now=now)
 
 
 @task(name="reconcile", cache_policy=NONE)

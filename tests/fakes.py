@@ -56,6 +56,10 @@ class FakeTicketSink:
         """The key of the open ticket carrying this identity (the TicketSink port)."""
         return next((t.key for t in self.open_for(identity)), None)
 
+    def url(self, ticket: str) -> str:
+        """The ticket's page (the TicketSink port)."""
+        return f"https://jira.test/browse/{ticket}"
+
 
 @dataclass
 class FakeNotifier:

@@ -17,6 +17,8 @@ from sandbox.google_calendar.push import PushHub
 from sandbox.google_calendar.routes import CalendarApi
 from sandbox.google_calendar.store import CalendarStore
 
+SEED_FAULTS = "faults"  # the top-level key of calendars.json that holds faults, not events
+
 
 class CalendarSandbox:
     """A seedable Calendar API v3 emulator: serve `.app`; `.faults` injects and counts."""
@@ -93,21 +95,34 @@ def moved(current: Mapping[str, Any], start: dt.date | dt.datetime) -> dict[str,
 def load_seed(
     path: Path | str, faults: Sequence[Fault | Mapping[str, Any]] | None = None
 ) -> CalendarSandbox:
-    """A sandbox seeded from `calendars.json` (or a seed directory holding it)."""
+    """A sandbox seeded from `calendars.json` (or a seed directory holding it).
+
+    Its optional top-level `"faults"` list arms faults as `jira.json`'s does; `faults`
+    given here are armed after them.
+    """
     data = read_seed_file(path, CALENDARS_FILE)
-    if not isinstance(data, dict) or not all(
-        isinstance(events, list) and all(isinstance(e, dict) for e in events)
-        for events in data.values()
-    ):
-        where = seed_file(path, CALENDARS_FILE)
+    where = seed_file(path, CALENDARS_FILE)
+    if not isinstance(data, dict):
         raise SeedError(f"{where}: must map each calendar id to a list of event objects")
-    return CalendarSandbox(data, faults)
+    calendars = dict(data)
+    # Reserved without ambiguity: Google calendar ids are e-mail addresses or "primary".
+    seeded = calendars.pop(SEED_FAULTS, [])
+    if not isinstance(seeded, list):
+        raise SeedError(f"{where}: 'faults' must be a list of faults; see sandbox/faults.py")
+    if not all(
+        isinstance(events, list) and all(isinstance(e, dict) for e in events)
+        for events in calendars.values()
+    ):
+        raise SeedError(f"{where}: must map each calendar id to a list of event objects")
+    return CalendarSandbox(calendars, [*seeded, *(faults or [])])
 
 
 def _faults(given: Sequence[Fault | Mapping[str, Any]]) -> list[Fault]:
     try:
         return FAULT_LIST.validate_python(
-            [f.model_dump() if isinstance(f, Fault) else dict(f) for f in given]
+            # Not dict(f): a non-object in a seed's list must fail validation, not crash.
+            [f.model_dump() if isinstance(f, Fault) else f for f in given]
         )
     except ValidationError as exc:
-        raise SeedError(f"faults: {exc.errors()[0]['msg']}; see sandbox/faults.py") from None
+        detail = exc.errors()[0]["msg"]
+        raise SeedError(f"calendars.json faults: {detail}; see sandbox/faults.py") from None

@@ -1,7 +1,12 @@
-"""The HTTP surface: Calendar API v3 routes under /calendar/v3/ plus one admin route."""
+"""The HTTP surface: Calendar API v3 routes under /calendar/v3/, one admin route, and the
+page an event's `htmlLink` opens (Google's web UI, reduced to the event's title and dates).
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -9,7 +14,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.google_calendar.discovery import check_query
@@ -20,7 +25,22 @@ from sandbox.google_calendar.query import parse_list_query
 from sandbox.google_calendar.store import CalendarStore
 
 BASE = "/calendar/v3"
+EVENT_PAGE = "/calendar/event"
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def html_link(base_url: str, calendar_id: str, event_id: str) -> str:
+    """An event's `htmlLink` on this emulator; `eid` is Google's: base64 of "eventId calendarId"."""
+    eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
+    return f"{base_url.rstrip('/')}{EVENT_PAGE}?eid={eid}"
+
+
+def _with_link(resource: dict[str, Any], request: Request, calendar_id: str) -> dict[str, Any]:
+    """Google's event resource always carries `htmlLink`; a seed's own link is kept."""
+    if "id" in resource:
+        link = html_link(str(request.base_url), calendar_id, str(resource["id"]))
+        resource.setdefault("htmlLink", link)
+    return resource
 
 
 class CalendarApi:
@@ -43,6 +63,7 @@ class CalendarApi:
             Route(events + "/{event_id}", self._guard(self.delete), methods=["DELETE"]),
             Route(BASE + "/channels/stop", self._guard(self.stop), methods=["POST"]),
             Route("/_google/expire-sync-tokens", self.expire, methods=["POST"]),
+            Route(EVENT_PAGE, self.event_page, methods=["GET"]),  # a browser sends no token
             Route("/{path:path}", self._guard(self.not_served)),
         ]
         return Starlette(routes=routes)
@@ -65,20 +86,25 @@ class CalendarApi:
     async def list(self, request: Request) -> Response:
         """events.list."""
         query = parse_list_query(request.query_params.multi_items(), "calendar.events.list")
-        page = list_events(self.store, request.path_params["calendar_id"], query)
+        calendar_id = request.path_params["calendar_id"]
+        page = list_events(self.store, calendar_id, query)
+        for item in page["items"]:
+            if item.get("status") != "cancelled":  # a deletion keeps only a few fields
+                _with_link(item, request, calendar_id)
         return JSONResponse(page)
 
     async def get(self, request: Request) -> Response:
         """events.get."""
         check_query("calendar.events.get", request.query_params.multi_items())
-        params = request.path_params
-        return JSONResponse(self.store.get(params["calendar_id"], params["event_id"]))
+        calendar_id, event_id = request.path_params["calendar_id"], request.path_params["event_id"]
+        return JSONResponse(_with_link(self.store.get(calendar_id, event_id), request, calendar_id))
 
     async def insert(self, request: Request) -> Response:
         """events.insert."""
         check_query("calendar.events.insert", request.query_params.multi_items())
         body = await _json_body(request)
-        return JSONResponse(self.store.insert(request.path_params["calendar_id"], body))
+        calendar_id = request.path_params["calendar_id"]
+        return JSONResponse(_with_link(self.store.insert(calendar_id, body), request, calendar_id))
 
     async def patch(self, request: Request) -> Response:
         """events.patch; honours If-Match."""
@@ -88,7 +114,7 @@ class CalendarApi:
         updated = self.store.patch(
             params["calendar_id"], params["event_id"], body, request.headers.get("if-match")
         )
-        return JSONResponse(updated)
+        return JSONResponse(_with_link(updated, request, params["calendar_id"]))
 
     async def delete(self, request: Request) -> Response:
         """events.delete: 204 and the event is cancelled."""
@@ -119,6 +145,29 @@ class CalendarApi:
         except ApiError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse({"expired": True})
+
+    async def event_page(self, request: Request) -> Response:
+        """What an event's htmlLink opens: its title and dates (an instance shows its series)."""
+        found = self._linked_event(request.query_params.get("eid", ""))
+        if found is None:
+            return HTMLResponse("<h1>Could not find the requested event</h1>", status_code=404)
+        title = html.escape(str(found.get("summary") or "(No title)"))
+        start, end = found.get("start") or {}, found.get("end") or {}
+        when = " to ".join(str(t.get("date") or t.get("dateTime") or "") for t in (start, end))
+        return HTMLResponse(f"<h1>{title}</h1><p>{html.escape(when)}</p>")
+
+    def _linked_event(self, eid: str) -> dict[str, Any] | None:
+        try:
+            decoded = base64.urlsafe_b64decode(eid + "=" * (-len(eid) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        event_id, _, calendar_id = decoded.partition(" ")
+        for candidate in (event_id, event_id.rsplit("_", 1)[0]):  # an instance: its master
+            try:
+                return self.store.get(calendar_id, candidate)
+            except ApiError:
+                continue
+        return None
 
     async def not_served(self, request: Request) -> Response:
         """Anything else: Google's 404 shape."""

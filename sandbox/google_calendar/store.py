@@ -114,8 +114,7 @@ class CalendarStore:
             item.update(id=event_id, kind="calendar#event", created=now, updated=now)
             item.setdefault("status", "confirmed")
             item.setdefault("iCalUID", f"{event_id}@google.com")
-            item.setdefault("sequence", 0)
-            item["htmlLink"] = f"https://www.google.com/calendar/event?eid={event_id}"
+            item.setdefault("sequence", 0)  # htmlLink: added on the way out, on the serving host
             seq = self._next()
             item["etag"] = etag_of(seq)
             state.events[event_id] = StoredEvent(item, seq)

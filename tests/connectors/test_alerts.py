@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from connectors.alerts import Slip, alert_for, digest_for, failure_alert, headline, route
+from connectors.alerts import (
+    DigestItem,
+    Slip,
+    alert_for,
+    digest_for,
+    failure_alert,
+    headline,
+    route,
+)
 from models.config import AlertsConfig, RouteConfig
 from models.plan import Divergence, DivergenceKind
 from models.policy import Policy
@@ -156,6 +164,17 @@ def test_a_slip_known_only_by_its_dates_says_so_without_who_or_when() -> None:
     assert f"ATL 2.1 moved from {day(3)} to {day(10)}\n" in body
 
 
+def test_a_version_slip_nobody_is_known_to_have_made_says_when_it_was_seen() -> None:
+    # Jira keeps no history of versions: only the run that saw the move knows when.
+    seen = dt.datetime(2026, 11, 23, 6, 2, tzinfo=dt.timezone(dt.timedelta(hours=-8)))
+    moved = Slip("10001", "ATL 2.1", day(3), day(10), seen_at=seen)
+    body = alert_for(atl(day(10)), (), moved).body
+    assert f"ATL 2.1 moved from {day(3)} to {day(10)}, seen 2026-11-23 14:02 UTC\n" in body
+    by_whom = Slip("10001", "ATL 2.1", day(3), day(10), changed_by="Jane Doe", seen_at=seen)
+    body = alert_for(atl(day(10)), (), by_whom).body
+    assert f"moved from {day(3)} to {day(10)}, by Jane Doe, seen 2026-11-23 14:02 UTC\n" in body
+
+
 def test_an_offset_event_type_is_measured_against_its_expected_date() -> None:
     webinar = atl(day(30), start=day(30), title="ATL 2.1 webinar")
     assert headline(webinar) == "ATL 2.1 webinar is 7 days early"
@@ -183,18 +202,42 @@ def test_headlines_of_the_other_kinds() -> None:
 # --- digest and failures ----------------------------------------------------------------
 
 
-def test_a_digest_lists_every_divergence_and_is_keyed_on_day_and_recipients() -> None:
-    a, b = atl(day(40), start=day(47)), atl(day(50), start=day(52), title="ATL 2.1 newsletter")
+def test_a_digest_lists_every_divergence_and_is_keyed_on_day_recipients_and_entries() -> None:
+    a = DigestItem(atl(day(40), start=day(47)))
+    b = DigestItem(atl(day(50), start=day(52), title="ATL 2.1 newsletter"))
     digest = digest_for([a, b], ("b@x.io", "a@x.io"), TODAY)
     assert digest.key.startswith(f"digest|{TODAY.isoformat()}|")
     assert digest.key == digest_for([b, a], ("a@x.io", "b@x.io"), TODAY).key
     assert digest.key != digest_for([a, b], ("a@x.io",), TODAY).key
-    # One digest a day per recipient list: a later one that day is the same message.
-    assert digest.key == digest_for([b], ("a@x.io", "b@x.io"), TODAY).key
+    # A later digest that day with other entries is another message, not a resend of this one.
+    assert digest.key != digest_for([b], ("a@x.io", "b@x.io"), TODAY).key
     assert digest.subject == f"[launchsync] digest {TODAY}: 2 divergences (2 warning)"
-    assert headline(a) in digest.body and headline(b) in digest.body
+    assert headline(a.divergence) in digest.body and headline(b.divergence) in digest.body
     assert f"[Jira release]({RELEASE_URL})" in digest.body
     assert digest.recipients == ("b@x.io", "a@x.io")
+
+
+def test_a_digest_entry_says_what_moved_from_and_to_who_when_and_links_the_ticket() -> None:
+    d = atl(day(40), start=day(47))
+    at = dt.datetime(2026, 11, 20, 14, 3, tzinfo=dt.UTC)
+    moved = Slip("10001", "ATL 2.1", day(33), day(40), changed_by="Ana Lopez", changed_at=at)
+    note = "launchsync marked the event tentative"
+    body = digest_for([DigestItem(d, moved, TICKET_URL, note)], ("pm@x.io",), TODAY).body
+    entry = body.split(f"- **warning:** {headline(d)}\n", 1)[1].splitlines()
+    assert entry[:4] == [
+        f"  - ATL 2.1 moved from {day(33)} to {day(40)}, by Ana Lopez on 2026-11-20 14:03 UTC",
+        f"  - ATL 2.1 ships {day(40)}; ATL 2.1 launch blog post on {day(47)}",
+        f"  - {note}",
+        f"  - ticket [OPS-42]({TICKET_URL}) · [Jira release]({RELEASE_URL})"
+        f" · [calendar event]({EVENT_URL})",
+    ]
+
+
+def test_a_digest_entry_without_slip_or_ticket_still_gives_both_dates() -> None:
+    d = atl(day(40), start=day(47))
+    body = digest_for([DigestItem(d)], ("pm@x.io",), TODAY).body
+    assert f"  - ATL 2.1 ships {day(40)}; ATL 2.1 launch blog post on {day(47)}\n" in body
+    assert "moved" not in body and "ticket" not in body
 
 
 def test_a_failure_alert_goes_to_operators_once_per_distinct_error() -> None:

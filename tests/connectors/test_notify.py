@@ -15,7 +15,7 @@ from connectors.retry import RetryPolicy
 from models.config import AlertsConfig
 from models.errors import ConnectorError
 from sandbox.server import free_port
-from tests.connectors.test_alerts import TICKET_URL, atl
+from tests.connectors.test_alerts import EVENT_URL, RELEASE_URL, TICKET_URL, atl
 from tests.factories import day
 from tests.fixtures.receivers import SENDER, SMTP_PASSWORD, SMTP_USER, HttpReceiver, SmtpServer
 
@@ -54,6 +54,18 @@ def test_an_email_alert_arrives_with_recipient_subject_and_body(smtp_server: Smt
     assert mail.subject == alert.subject
     assert "ATL 2.1 moved from" in mail.text and "by Ana Lopez" in mail.text
     assert f'href="{TICKET_URL}"' in mail.html
+
+
+def test_the_plain_text_part_of_an_email_keeps_every_link_address(
+    smtp_server: SmtpServer,
+) -> None:
+    notifier(smtp_server.url).send(critical_alert("pm@example.com"))
+    (mail,) = smtp_server.messages
+    assert f"Ticket: OPS-42 <{TICKET_URL}>" in mail.text
+    assert f"Jira release: ATL 2.1 <{RELEASE_URL}>" in mail.text
+    assert f"Calendar event: ATL 2.1 launch blog post <{EVENT_URL}>" in mail.text
+    # The HTML part still shows link text, the address behind it.
+    assert f'<a href="{TICKET_URL}">OPS-42</a>' in mail.html
 
 
 def test_each_target_gets_an_alert_once(smtp_server: SmtpServer) -> None:

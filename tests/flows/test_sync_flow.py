@@ -43,6 +43,7 @@ class World:
     notifier: FakeNotifier
     release_day: dt.date = RELEASE_DAY
     blog_day: dt.date = RELEASE_DAY - dt.timedelta(days=7)
+    more_events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def write(self) -> None:
         jira = {
@@ -63,7 +64,8 @@ class World:
                     "PROJ 2.4 blog",
                     organizer={"email": "pmm@example.com"},
                     extendedProperties={"private": {"jiraVersionId": "100"}},
-                )
+                ),
+                *self.more_events,
             ]
         }
         (self.seed / "jira.json").write_text(json.dumps(jira))
@@ -203,6 +205,38 @@ def test_warnings_wait_for_the_daily_digest_and_go_out_once(world: World) -> Non
     assert len(world.notifier.all()) == 1 and len(world.sink.tickets) == 1
 
 
+def test_a_warning_that_turns_up_after_the_days_digest_goes_out_once_in_a_later_one(
+    world: World,
+) -> None:
+    world.release_day = TODAY + dt.timedelta(days=40)
+    world.blog_day = world.release_day + dt.timedelta(days=3)  # late, far out: a warning
+    world.write()
+    world.config_text = world.config_text.replace("alerts:", "alerts:\n  digest_hour: 9")
+    sync(world, now=at(9))
+    (digest,) = world.notifier.all()
+    assert "PROJ 2.4 blog" in digest.body
+    webinar_day = world.release_day + dt.timedelta(days=2)  # a second warning, after the digest
+    world.more_events.append(
+        google_event(
+            "e-webinar",
+            webinar_day,
+            "PROJ 2.4 webinar",
+            extendedProperties={"private": {"jiraVersionId": "100"}},
+        )
+    )
+    world.write()
+    world.notifier.fail_next = 1  # the mail server is down: the webinar is not told yet
+    failed = sync(world, now=at(10))
+    assert failed.outcome is not None
+    assert "digest to 1 of 1 recipients" in failed.outcome.failures[0]
+    sync(world, now=at(11))
+    first, later = world.notifier.sent["launch@example.com"]
+    assert first.key != later.key and "PROJ 2.4 webinar" in later.body
+    assert "PROJ 2.4 blog" not in later.body  # told at 9: not told again
+    sync(world, now=at(15))
+    assert len(world.notifier.sent["launch@example.com"]) == 2
+
+
 def test_a_source_that_cannot_be_read_makes_launches_unknown_and_tells_operators_once(
     world: World,
 ) -> None:
@@ -229,3 +263,39 @@ def test_a_source_that_cannot_be_read_makes_launches_unknown_and_tells_operators
     world.write()  # Jira is back
     back = sync(world)
     assert back.plan is not None and back.plan.status == "current" and ticket.done
+
+
+def test_the_alert_after_a_slip_links_the_ticket_and_says_when_the_slip_was_seen(
+    world: World,
+) -> None:
+    sync(world, now=at(7))
+    old_day, world.release_day = world.release_day, world.release_day + dt.timedelta(days=3)
+    world.write()
+    sync(world, now=at(8))
+    first, follow_up = world.notifier.sent["launch@example.com"]
+    ticket = "[LS-1](https://jira.test/browse/LS-1)"
+    assert ticket in first.body and ticket in follow_up.body
+    # Jira keeps no history of versions: the alert says when launchsync saw the move.
+    moved = f"PROJ 2.4 moved from {old_day} to {world.release_day}, seen 2026-11-23 16:00 UTC"
+    assert moved in follow_up.body
+
+
+def test_a_digest_tells_a_slip_seen_before_the_digest_hour_and_links_the_ticket(
+    world: World,
+) -> None:
+    world.release_day = TODAY + dt.timedelta(days=40)
+    world.blog_day = world.release_day + dt.timedelta(days=3)  # late, far out: a warning
+    world.write()
+    world.config_text = world.config_text.replace("alerts:", "alerts:\n  digest_hour: 9")
+    sync(world, now=at(7))
+    old_day, world.release_day = world.release_day, world.release_day + dt.timedelta(days=1)
+    world.write()
+    sync(world, now=at(8))
+    assert world.notifier.all() == []
+    sync(world, now=at(9))
+    (digest,) = world.notifier.all()
+    assert f"PROJ 2.4 moved from {old_day} to {world.release_day}, seen 2026-11-23 16:00 UTC" in (
+        digest.body
+    )
+    assert f"PROJ 2.4 ships {world.release_day}; PROJ 2.4 blog on {world.blog_day}" in digest.body
+    assert "ticket [LS-1](https://jira.test/browse/LS-1)" in digest.body

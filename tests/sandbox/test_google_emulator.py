@@ -14,6 +14,7 @@ from googleapiclient.errors import HttpError
 from models.errors import SeedError
 from sandbox.google_calendar import load_seed
 from sandbox.google_calendar.query import REFUSED_WITH_SYNC_TOKEN
+from sandbox.server import ServedApp
 from tests.fixtures.google import CALENDAR, StartCalendar, google_event, many_events
 from tests.fixtures.receivers import HttpReceiver
 
@@ -197,6 +198,29 @@ def test_injected_faults_speak_googles_error_shape(google_sandbox: StartCalendar
     assert error["errors"][0]["domain"] == "usageLimits" and error["status"]
 
 
+def test_faults_in_the_seed_are_served_like_jiras(tmp_path: Path) -> None:
+    seed = {
+        CALENDAR: many_events(2),
+        "faults": [{"kind": "status", "status": 503, "path": "/events", "times": 1}],
+    }
+    (tmp_path / "calendars.json").write_text(json.dumps(seed))
+    sandbox = load_seed(tmp_path)
+    assert list(sandbox.store.calendars) == [CALENDAR]  # "faults" is no calendar
+    with ServedApp(sandbox.app) as served:
+        url = f"{served.url}/calendar/v3/calendars/{CALENDAR}/events"
+        failed, served_again = httpx.get(url), httpx.get(url)
+    assert failed.status_code == 503 and failed.json()["error"]["errors"][0]["reason"] == (
+        "backendError"
+    )
+    assert served_again.status_code == 200 and len(served_again.json()["items"]) == 2
+
+
+def test_a_bad_seeded_fault_is_a_seed_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "calendars.json").write_text('{"faults": [{"kind": "explode"}]}')
+    with pytest.raises(SeedError, match=r"^calendars\.json faults: .*see sandbox/faults\.py$"):
+        load_seed(tmp_path)
+
+
 def test_a_seed_token_must_be_presented(google_sandbox: StartCalendar) -> None:
     from google.oauth2.credentials import Credentials
 
@@ -285,3 +309,15 @@ def test_a_changed_series_comes_back_as_its_instances(google_sandbox: StartCalen
         ("w_20260406", "cancelled"),
         ("w_20260413", "cancelled"),
     ]
+
+
+def test_an_event_links_to_its_page_on_the_emulator(google_sandbox: StartCalendar) -> None:
+    running = google_sandbox({CALENDAR: [google_event("blog", dt.date(2026, 5, 1), "ATL blog")]})
+    events = running.client().events()
+    (listed,) = events.list(calendarId=CALENDAR).execute()["items"]
+    inserted = events.insert(calendarId=CALENDAR, body=google_event("new", dt.date(2026, 5, 2)))
+    links = [listed["htmlLink"], inserted.execute()["htmlLink"]]
+    assert links[0] == events.get(calendarId=CALENDAR, eventId="blog").execute()["htmlLink"]
+    assert all(link.startswith(f"{running.served.url}/calendar/event?eid=") for link in links)
+    page = httpx.get(links[0])
+    assert page.status_code == 200 and "ATL blog" in page.text and "2026-05-01" in page.text
