@@ -7,6 +7,7 @@ changed resources are translated, removed ones come back as cancelled events who
 the resource name, which CalDAV clients (caldav, Nextcloud, Apple, Thunderbird) set to the
 UID. An expired token, or a changed recurring series (whose old occurrences a delta cannot
 cancel), makes it a full read of every calendar. Every call goes through `retrying`.
+A configured calendar the server lacks is a problem named in `Batch.unread`, not a failure.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from connectors.base import Batch
 from connectors.ical_json import RECURRENCE_PROPERTIES, IcalRead, Window, read_ical
 from connectors.retry import RetryPolicy, classify, retrying
 from models.config import CalendarConfig
-from models.errors import ConfigError
+from models.errors import ITEM_CHARS, PROBLEM_CHARS, ConfigError, one_line
 from models.event import EventStatus, LaunchEvent
 from models.plan import ItemProblem
 
@@ -85,6 +86,7 @@ class CalDavCalendarSource:
             url=settings.url, username=settings.username, password=password, timeout=30
         )
         self._found: dict[str, Any] | None = None
+        self._missing: dict[str, ItemProblem] = {}  # configured calendars the server lacks
 
     def events(self, cursor: Mapping[str, str] | None = None) -> Batch[LaunchEvent]:
         """Every event in the window (no cursor), or what changed since the cursor's tokens."""
@@ -104,7 +106,7 @@ class CalDavCalendarSource:
                 tokens[name] = token
             for resource in self._search(name, calendar):
                 read.extend(self._translate(name, resource))
-        return Batch(tuple(read.events), tuple(read.problems), tokens, complete=True)
+        return self._batch(read, tokens, complete=True)
 
     def _read_changes(self, tokens: Mapping[str, str]) -> Batch[LaunchEvent]:
         read, next_tokens = IcalRead(), {}
@@ -120,15 +122,28 @@ class CalDavCalendarSource:
                     if any(f"\n{p}" in resource.data for p in RECURRENCE_PROPERTIES):
                         raise FullSyncRequired(f"a recurring event changed in {name}")
                     read.extend(self._translate(name, resource))
-        return Batch(tuple(read.events), tuple(read.problems), next_tokens, complete=False)
+        return self._batch(read, next_tokens, complete=False)
+
+    def _batch(
+        self, read: IcalRead, tokens: dict[str, str], *, complete: bool
+    ) -> Batch[LaunchEvent]:
+        problems = (*read.problems, *self._missing.values())
+        unread = tuple(self._missing)
+        return Batch(tuple(read.events), problems, tokens, complete, unread=unread)
 
     def calendars(self) -> dict[str, Any]:
-        """The configured calendars by their configured name; ConfigError for an unknown one."""
-        if self._found is None:
+        """The configured calendars found, by configured name; the others go to `_missing`."""
+        # Listed again while one is missing, so a calendar created since is picked up.
+        if self._found is None or self._missing:
             principal = self._call("principal", self.client.principal)
             available = self._call("calendars", lambda: _named_calendars(principal))
-            url = self.settings.url
-            self._found = {name: _match(name, available, url) for name in self.settings.calendars}
+            self._found, self._missing = {}, {}
+            for name in self.settings.calendars:
+                calendar = _match(name, available)
+                if calendar is None:
+                    self._missing[name] = _not_found(name, available, self.settings.url)
+                else:
+                    self._found[name] = calendar
         return self._found
 
     def _search(self, name: str, calendar: Any) -> list[Any]:
@@ -169,7 +184,7 @@ def _named_calendars(principal: Any) -> list[tuple[Any, str]]:
     return [(c, str(c.get_display_name() or "")) for c in principal.get_calendars()]
 
 
-def _match(name: str, available: list[tuple[Any, str]], server: str) -> Any:
+def _match(name: str, available: list[tuple[Any, str]]) -> Any | None:
     """The calendar a configured entry means: its URL, URL path, id, or display name."""
     wanted = name.rstrip("/")
     for calendar, _ in available:
@@ -179,11 +194,27 @@ def _match(name: str, available: list[tuple[Any, str]], server: str) -> Any:
     for calendar, display_name in available:
         if display_name.casefold() == name.casefold():
             return calendar
+    return None
+
+
+def _not_found(name: str, available: list[tuple[Any, str]], server: str) -> ItemProblem:
+    """A configured calendar the server does not have, with the names it does have."""
     choices = ", ".join(sorted(d or str(c.id) for c, d in available)) or "none"
-    raise ConfigError(
-        f"CalDAV calendar {name!r} not found on {server}; "
-        f"set calendar.calendar_ids to one of: {choices}"
+    return ItemProblem(
+        item=one_line(f"calendar {name}", ITEM_CHARS),
+        error=one_line(
+            f"not found on the CalDAV server {_without_userinfo(server)}, which has: {choices};"
+            " fix calendar.calendar_ids",
+            PROBLEM_CHARS,
+        ),
     )
+
+
+def _without_userinfo(url: str) -> str:
+    """The server URL fit for a message: a password written into it stays out."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
 
 
 def _token(calendar: Any) -> str | None:

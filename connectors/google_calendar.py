@@ -4,6 +4,7 @@ Reads page lazily (`iter_pages`) with recurring events expanded (`singleEvents`)
 with a sync token for every calendar is incremental (`Batch.complete` False, deletions as
 cancelled events); a 410 on any calendar, or a calendar with no token yet, makes it a
 clean full read of every calendar instead, because one Batch is either a delta or whole.
+A calendar id that answers 404 is a problem named in `Batch.unread`; the others still read.
 Every call goes through the shared retry policy (`connectors.retry.retrying`).
 """
 
@@ -22,7 +23,7 @@ from google.auth.credentials import Credentials
 from connectors.base import Batch, WriteBack
 from connectors.google_auth import GoogleCalendarSettings, build_service
 from connectors.google_json import google_event_to_launch_event
-from connectors.retry import RetryPolicy, retrying
+from connectors.retry import RetryPolicy, page_of, retrying
 from models.errors import ConfigError, ConnectorError, ItemError
 from models.event import LaunchEvent
 from models.plan import ItemProblem
@@ -38,6 +39,23 @@ class FullSyncRequired(Exception):
     def __init__(self, calendar_id: str) -> None:
         super().__init__(calendar_id)
         self.calendar_id = calendar_id
+
+
+class CalendarNotFound(ConfigError):
+    """A configured calendar id answered 404: it does not exist or is not shared with us."""
+
+    PROBLEM = (
+        "does not exist in Google Calendar or this account cannot see it;"
+        " fix calendar.calendar_ids or share the calendar with the account"
+    )
+
+    def __init__(self, calendar_id: str) -> None:
+        super().__init__(f"Google calendar {calendar_id!r} {self.PROBLEM}")
+        self.calendar_id = calendar_id
+
+    def problem(self) -> ItemProblem:
+        """The calendar as a skipped item, so the other calendars still read."""
+        return ItemProblem(item=f"calendar {self.calendar_id}", error=self.PROBLEM)
 
 
 @dataclass(frozen=True)
@@ -80,13 +98,22 @@ class GoogleCalendarSource:
         items: list[LaunchEvent] = []
         problems: list[ItemProblem] = []
         next_tokens: dict[str, str] = {}
+        unread: list[str] = []
         for calendar_id in self.settings.calendar_ids:
-            read = self.read_calendar(calendar_id, tokens[calendar_id] if tokens else None)
+            try:
+                read = self.read_calendar(calendar_id, tokens[calendar_id] if tokens else None)
+            except CalendarNotFound as exc:
+                # One wrong id must not hide the other calendars' events.
+                problems.append(exc.problem())
+                unread.append(calendar_id)
+                continue
             items.extend(read.events)
             problems.extend(read.problems)
             if read.sync_token:
                 next_tokens[calendar_id] = read.sync_token
-        return Batch(tuple(items), tuple(problems), next_tokens, complete=tokens is None)
+        return Batch(
+            tuple(items), tuple(problems), next_tokens, tokens is None, unread=tuple(unread)
+        )
 
     def read_calendar(self, calendar_id: str, sync_token: str | None = None) -> CalendarRead:
         """One calendar, whole or since `sync_token`; a bad event is a problem, not a failure."""
@@ -122,7 +149,7 @@ class GoogleCalendarSource:
         request = events.list(**params)
         seen: set[str | None] = set()
         while request is not None:
-            response = self._call(f"events.list {calendar_id}", _resource(request), calendar_id)
+            response = self._call(f"events.list {calendar_id}", _page(request), calendar_id)
             yield response
             page_token = response.get("nextPageToken")
             if page_token in seen:  # a server repeating itself would otherwise loop forever
@@ -138,10 +165,7 @@ class GoogleCalendarSource:
             return retrying(SYSTEM, call, fn, policy=self.policy, idempotent=idempotent)
         except ConnectorError as exc:
             if exc.status == 404 and call.startswith(("events.list", "events.watch")):
-                raise ConfigError(
-                    f"Google calendar {calendar_id!r} does not exist or this account cannot see"
-                    " it; fix calendar.calendar_ids or share the calendar with the account"
-                ) from None
+                raise CalendarNotFound(calendar_id) from None
             if exc.status == 410 and call.startswith("events.list"):
                 raise FullSyncRequired(calendar_id) from None
             raise
@@ -231,6 +255,13 @@ class GoogleCalendarSource:
         body = {"id": channel_id, "resourceId": resource_id}
         request = self.service.channels().stop(body=body)
         self._call(f"channels.stop {channel_id}", request.execute, "-")
+
+
+def _page(request: Any) -> Callable[[], dict[str, Any]]:
+    """An events.list page, shape-checked inside the retried call: a proxy's
+    `{"items": "oops"}` is as transient as a truncated body."""
+    execute = _resource(request)
+    return lambda: page_of(execute(), "items")
 
 
 def _resource(request: Any) -> Callable[[], dict[str, Any]]:

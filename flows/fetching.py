@@ -122,9 +122,14 @@ def _prefixed(side: str, cursor: Mapping[str, str]) -> dict[str, str]:
 
 
 def _merge(stored: list[T], batch: Batch[T], key: Callable[[T], Hashable]) -> list[T]:
-    """The full set after a read: the batch itself, or the stored set patched by a delta."""
+    """The full set after a read: the batch itself, or the stored set patched by a delta.
+
+    Stored events of a calendar the batch could not read stand: its absence from a complete
+    read would otherwise look like every one of its events was deleted.
+    """
     if batch.complete:
-        return [item for item in batch.items if _live(item)]
+        kept = [item for item in stored if _in_unread(item, batch.unread)]
+        return kept + [item for item in batch.items if _live(item)]
     merged = {key(item): item for item in stored}
     gone: set[tuple[str, str]] = set()
     for item in batch.items:
@@ -144,6 +149,10 @@ def _occurrence_of(item: Release | LaunchEvent, gone: set[tuple[str, str]]) -> b
     if not isinstance(item, LaunchEvent) or "/" not in item.id:
         return False
     return any(item.calendar_id == cal and item.id.startswith(prefix) for cal, prefix in gone)
+
+
+def _in_unread(item: Release | LaunchEvent, unread: tuple[str, ...]) -> bool:
+    return isinstance(item, LaunchEvent) and item.calendar_id in unread
 
 
 def _live(item: Release | LaunchEvent) -> bool:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.seed import CALENDARS_FILE, JIRA_FILE, read_seed_file
-from sandbox.google_calendar import CalendarSandbox
+from connectors.seed import JIRA_FILE, read_seed_file
+from sandbox.google_calendar import CalendarSandbox, load_seed
 from sandbox.jira import JiraSandbox
 from sandbox.server import ServedApp
 
@@ -32,8 +32,7 @@ def running_sandboxes(
 ) -> Iterator[RunningSandboxes]:
     """Start the Jira and Google Calendar emulators seeded from `seed_dir`."""
     jira_seed = read_seed_file(seed_dir, JIRA_FILE)
-    calendars = read_seed_file(seed_dir, CALENDARS_FILE)
-    jira, google = JiraSandbox(jira_seed), CalendarSandbox(calendars)
+    jira, google = JiraSandbox(jira_seed), load_seed(seed_dir)  # each with its seeded faults
     with ExitStack() as stack:
         served_jira = stack.enter_context(ServedApp(jira.app, jira_port))
         served_google = stack.enter_context(ServedApp(google.app, google_port))
@@ -43,7 +42,7 @@ def running_sandboxes(
             served_jira.url,
             f"{served_google.url}/calendar/v3/",
             jira_seed,
-            tuple(calendars),
+            tuple(google.store.calendars),
         )
 
 
@@ -53,9 +52,9 @@ def sandbox_config(running: RunningSandboxes, state_url: str) -> dict[str, Any]:
     return {
         "timezone": "America/Los_Angeles",
         "jira": {
+            # No credentials: the emulator checks none unless its seed has "auth", and a
+            # config may carry a secret only as a ${VAR} reference (models/config_secrets).
             "url": running.jira_url,
-            "email": "sandbox@launchsync.example",
-            "api_token": "sandbox-token",
             "projects": projects,
             "tickets": {"project": projects[0]} if projects else {},
         },

@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from models.dates import event_day, event_last_day
-from models.errors import ConfigError, ConnectorError
+from models.errors import ConnectorError
 from models.event import EventStatus, LaunchEvent
-from tests.fixtures.calendars import RadicaleServer, vcalendar, vevent
+from tests.fixtures.calendars import PASSWORD, USER, RadicaleServer, vcalendar, vevent
 
 LA = ZoneInfo("America/Los_Angeles")
 CUSTOM_ZONE = "\r\n".join(
@@ -104,14 +104,30 @@ def test_a_calendar_is_found_by_display_name_id_or_url(radicale: RadicaleServer)
         assert (event.calendar_id, event.id) == (configured, "one")
 
 
-def test_an_unknown_calendar_is_a_one_line_config_error(radicale: RadicaleServer) -> None:
-    radicale.new_calendar("Launches")
-    with pytest.raises(ConfigError) as caught:
-        radicale.source("Launches", "Marketting").events()
-    message = str(caught.value)
-    assert message.startswith("CalDAV calendar 'Marketting' not found on http://127.0.0.1:")
-    assert "set calendar.calendar_ids to one of:" in message and "Launches" in message
-    assert "\n" not in message
+def test_an_unknown_calendar_is_a_one_line_problem_and_the_others_still_read(
+    radicale: RadicaleServer,
+) -> None:
+    calendar, name = radicale.new_calendar("Launches")
+    add(calendar, "one", "DTSTART;VALUE=DATE:20260301")
+    batch = radicale.source("Marketting", name).events()
+    assert [(e.calendar_id, e.id) for e in batch.items] == [(name, "one")]
+    assert batch.unread == ("Marketting",) and set(batch.cursor) == {name}
+    [problem] = batch.problems
+    assert problem.item == "calendar Marketting"
+    assert problem.error.startswith("not found on the CalDAV server http://127.0.0.1:")
+    assert "which has: " in problem.error and "Launches" in problem.error
+    assert problem.error.endswith("; fix calendar.calendar_ids")
+    assert "\n" not in problem.error
+
+
+def test_a_password_in_the_server_url_stays_out_of_the_unknown_calendar_problem(
+    radicale: RadicaleServer,
+) -> None:
+    _, name = radicale.new_calendar()
+    url = radicale.url.replace("://", f"://{USER}:{PASSWORD}@", 1)
+    batch = radicale.source("Nope", name, url=url, username=None, password=None).events()
+    [problem] = batch.problems
+    assert PASSWORD not in problem.error and radicale.url.rstrip("/") in problem.error
 
 
 def test_a_wrong_password_fails_in_one_line_without_the_password(radicale: RadicaleServer) -> None:

@@ -113,12 +113,30 @@ def test_transient_failures_are_retried(google_sandbox: StartCalendar) -> None:
     assert len(running.requests()) == 6
 
 
-def test_a_calendar_that_does_not_exist_is_a_config_error_naming_it(
+def test_a_calendar_that_does_not_exist_is_a_problem_naming_it_and_the_others_still_read(
     google_sandbox: StartCalendar,
 ) -> None:
-    running = google_sandbox()
-    with pytest.raises(ConfigError, match=r"'nobody@example\.com'.*calendar_ids"):
-        running.source([CALENDAR, "nobody@example.com"]).events()
+    running = google_sandbox({CALENDAR: many_events(3), OTHER: many_events(2)})
+    batch = running.source(["nobody@example.com", CALENDAR, OTHER]).events()
+    assert batch.complete and len(batch.items) == 5
+    assert set(batch.cursor) == {CALENDAR, OTHER}
+    assert batch.unread == ("nobody@example.com",)
+    [problem] = batch.problems
+    assert problem.item == "calendar nobody@example.com"
+    assert "does not exist" in problem.error and "fix calendar.calendar_ids" in problem.error
+
+
+def test_a_calendar_deleted_since_the_last_read_is_a_problem_in_a_delta_too(
+    google_sandbox: StartCalendar,
+) -> None:
+    running = google_sandbox({CALENDAR: many_events(3)})
+    cursor = running.source([CALENDAR]).events().cursor
+    running.sandbox.cancel_event(CALENDAR, "ev00001")
+    gone = {**cursor, "nobody@example.com": "a-token-from-before"}
+    delta = running.source([CALENDAR, "nobody@example.com"]).events(gone)
+    assert not delta.complete and [e.id for e in delta.items] == ["ev00001"]
+    assert delta.unread == ("nobody@example.com",)
+    assert [p.item for p in delta.problems] == ["calendar nobody@example.com"]
 
 
 def test_an_event_without_a_start_is_a_problem_and_the_others_still_read(

@@ -242,3 +242,63 @@ def test_an_unreadable_feed_fails_the_read_in_one_line(
     with pytest.raises(ConnectorError, match="not an iCalendar feed") as caught:
         IcsCalendarSource([html]).events()
     assert "\n" not in str(caught.value)
+
+
+LAUNCH_PLAN = vcalendar(
+    vevent(  # every Monday 08:30 in Kathmandu (+05:45): still Sunday evening in Los Angeles
+        "review",
+        "DTSTART;TZID=Asia/Kathmandu:20260302T083000",
+        "DTEND;TZID=Asia/Kathmandu:20260302T093000",
+        "RRULE:FREQ=WEEKLY;COUNT=3",
+        "SUMMARY:Launch review",
+    ),
+    vevent(
+        "summit",
+        "DTSTART;VALUE=DATE:20260420",
+        "DTEND;VALUE=DATE:20260423",
+        "SUMMARY:Launch summit",
+    ),
+    vevent("chatham", "DTSTART;TZID=Pacific/Chatham:20260915T090000", "SUMMARY:Chatham launch"),
+)
+
+
+def offset(event: LaunchEvent) -> dt.timedelta | None:
+    """The UTC offset of a timed event's start."""
+    assert isinstance(event.start, dt.datetime)
+    return event.start.utcoffset()
+
+
+@pytest.fixture(params=["file", "http"])
+def launch_plan_feed(request: pytest.FixtureRequest, tmp_path: Path) -> IcsFeed:
+    """The launch plan feed, from a file or from the local HTTP server."""
+    if request.param == "file":
+        return feed_file(tmp_path, LAUNCH_PLAN)
+    server: IcsServer = request.getfixturevalue("ics_server")
+    server.feeds["plan.ics"] = LAUNCH_PLAN.encode()
+    return IcsFeed(id="marketing.ics", location=server.url("plan.ics"))
+
+
+def test_a_feed_shows_recurring_multi_day_and_odd_zone_events_on_the_days_a_user_sees(
+    launch_plan_feed: IcsFeed,
+) -> None:
+    batch = IcsCalendarSource([launch_plan_feed], window=WINDOW, policy=NO_WAIT).events()
+    assert batch.complete and batch.problems == ()
+    assert {e.calendar_id for e in batch.items} == {"marketing.ics"}
+    by_title: dict[str, list[LaunchEvent]] = {}
+    for event in sorted(batch.items, key=lambda e: e.start.isoformat()):
+        by_title.setdefault(event.title, []).append(event)
+    reviews = by_title["Launch review"]
+    # Los Angeles moves to summer time on 8 March; the review stays Sunday evening there.
+    assert [event_day(e, LA) for e in reviews] == [dt.date(2026, 3, d) for d in (1, 8, 15)]
+    assert [offset(e) for e in reviews] == [dt.timedelta(hours=5, minutes=45)] * 3
+    assert len({e.id for e in reviews}) == 3
+    (summit,) = by_title["Launch summit"]
+    assert summit.all_day and (event_day(summit, LA), event_last_day(summit, LA)) == (
+        dt.date(2026, 4, 20),
+        dt.date(2026, 4, 22),  # DTEND of an all-day event is exclusive
+    )
+    (chatham,) = by_title["Chatham launch"]
+    assert offset(chatham) == dt.timedelta(hours=12, minutes=45)
+    # 09:00 on 15 September in the Chatham Islands is the 14th's afternoon in Los Angeles.
+    assert event_day(chatham, LA) == dt.date(2026, 9, 14)
+    assert event_day(chatham, ZoneInfo("Pacific/Chatham")) == dt.date(2026, 9, 15)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from models.config import Config, load_config
+from models.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = [
@@ -125,3 +131,50 @@ def test_demo_runs_without_credentials() -> None:
     result = launchsync("demo", "--today", "2026-11-23")
     assert result.returncode == 0, result.stderr
     assert "overdue_release" in result.stdout and "missing_event" in result.stdout
+
+
+def test_sandbox_serves_both_emulators_with_seeded_faults_and_writes_their_config(
+    tmp_path: Path,
+) -> None:
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "jira.json").write_text((ROOT / "examples/seed/jira.json").read_text())
+    calendars = json.loads((ROOT / "examples/seed/calendars.json").read_text())
+    calendars["faults"] = [{"kind": "status", "status": 503, "path": "/events"}]
+    (seed / "calendars.json").write_text(json.dumps(calendars))
+    path = tmp_path / "sandbox.yaml"
+    command = ["sandbox", "--seed", str(seed), "--write-config", str(path)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *command],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        config = wait_for_config(path, process)
+        token = config.jira.api_token.get_secret_value() if config.jira.api_token else ""
+        info = httpx.get(
+            f"{config.jira.url}/rest/api/2/serverInfo", auth=(config.jira.email or "", token)
+        )
+        assert info.status_code == 200 and info.json()["deploymentType"] == "Cloud"
+        assert config.calendar.calendar_ids == tuple(c for c in calendars if c != "faults")
+        url = f"{config.calendar.api_endpoint}calendars/{config.calendar.calendar_ids[0]}/events"
+        assert httpx.get(url).status_code == 503  # the fault seeded in calendars.json, once
+        events = httpx.get(url)
+        assert events.status_code == 200 and events.json()["items"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for_config(path: Path, process: subprocess.Popen[str], seconds: float = 30) -> Config:
+    """The config `launchsync sandbox` writes, once it is there and whole."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"launchsync sandbox exited {process.returncode}: {process.stderr.read()}")  # type: ignore[union-attr]
+        with contextlib.suppress(ConfigError):
+            return load_config(path)
+        time.sleep(0.05)
+    pytest.fail(f"launchsync sandbox wrote no config to {path} in {seconds} s")
