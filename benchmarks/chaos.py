@@ -1,6 +1,7 @@
 """Reliability under chaos: many seeded runs of the real sync with faults and crashes.
 
     python -m benchmarks.chaos --runs 200 [--seed 1]   # writes the `chaos` section
+    python benchmarks/chaos.py --runs 200              # the same, as a script
     ./dev bench chaos                                  # the same, 40 runs (--quick: 10)
 
 Runs go in schedules of `--per-schedule` runs, each in a fresh world (`sandbox.chaos`):
@@ -12,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+if not __package__:
+    # Run as `python benchmarks/chaos.py`: Python put benchmarks/ on the path, not the
+    # repository root that `benchmarks.__main__` (and the project's modules) live under.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # Prefect reads its home at import time: keep the benchmark's flow runs out of ~/.prefect.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="launchsync-chaos-"))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -24,6 +30,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from sandbox.chaos import ScheduleResult, run_schedule, world_in
+from sandbox.chaos_world import CLIENT_TIMEOUT, HOLD_SECONDS
 
 DEFAULT_RUNS, QUICK_RUNS, PER_SCHEDULE = 40, 10, 10
 
@@ -71,7 +78,12 @@ def table(results: list[ScheduleResult], runs: int, seed: int, seconds: float) -
         "`--runs 200`; `./dev bench chaos` runs 40). Real Jira + Google emulators, real "
         "`JiraTicketSink`, SMTP notifier and SQLite state store; each run a child process "
         "that may `os._exit` at a side-effect boundary; a clean run ends each schedule of "
-        f"{PER_SCHEDULE}. Invariants checked after every run.",
+        f"{PER_SCHEDULE}. Invariants checked after every run. Requests time out after "
+        f"{CLIENT_TIMEOUT:.0f} s in these runs (a timeout fault holds one for "
+        f"{HOLD_SECONDS:.0f} s); webhook-triggered runs sync what the real receiver "
+        "(`deployments/webhooks.py`) accepted from the Jira emulator's deliveries, played "
+        "late, shuffled and partly twice; the 410 row counts stale sync tokens the emulator "
+        "actually refused.",
         "",
         "| runs | schedules | faults hit | crashes | duplicate tickets | duplicate alerts "
         "| missed divergences | lost alerts | runs failed by faults | slowest recovery |",

@@ -34,7 +34,7 @@ from connectors.jira_settings import (
     JiraSettings,
 )
 from connectors.paging import offset_pages, token_pages
-from connectors.retry import RetryPolicy
+from connectors.retry import RetryPolicy, objects, page_of
 from models.errors import ConfigError, ConnectorError, ItemError
 from models.plan import ItemProblem
 from models.release import Release, ReleaseKind
@@ -90,7 +90,8 @@ class JiraReleaseSource:
 
         def page(start: int) -> Mapping[str, Any]:
             params = {"startAt": start, "maxResults": VERSION_PAGE_SIZE}
-            return dict(self.calls.get_json(f"versions of {project}", path, params))
+            call = f"versions of {project}"
+            return self.calls.get_json(call, path, params, lambda body: page_of(body, "values"))
 
         for items in offset_pages(page, "values", SYSTEM, f"versions of {project}"):
             yield from items
@@ -102,34 +103,36 @@ class JiraReleaseSource:
         if self.calls.cloud:
 
             def by_token(token: str | None) -> Mapping[str, Any]:
-                return dict(
-                    self.calls.call(
-                        client_call,
-                        lambda c: c.enhanced_search_issues(
+                return self.calls.call(
+                    client_call,
+                    lambda c: page_of(
+                        c.enhanced_search_issues(
                             jql,
                             nextPageToken=token,
                             maxResults=SEARCH_PAGE_SIZE,
                             fields=list(fields),
                             json_result=True,
                         ),
-                    )
+                        "issues",
+                    ),
                 )
 
             pages = token_pages(by_token, "issues", SYSTEM, client_call)
         else:
 
             def by_offset(start: int) -> Mapping[str, Any]:
-                return dict(
-                    self.calls.call(
-                        client_call,
-                        lambda c: c.search_issues(
+                return self.calls.call(
+                    client_call,
+                    lambda c: page_of(
+                        c.search_issues(
                             jql,
                             startAt=start,
                             maxResults=SEARCH_PAGE_SIZE,
                             fields=list(fields),
                             json_result=True,
                         ),
-                    )
+                        "issues",
+                    ),
                 )
 
             pages = offset_pages(by_offset, "issues", SYSTEM, client_call)
@@ -205,7 +208,7 @@ class JiraReleaseSource:
         """The e-mail of a project's lead, looked up once; None when Jira hides it."""
         if project not in self._leads:
             try:
-                found = self.calls.get_json(f"project {project}", f"project/{project}")
+                found: Any = self.calls.get_json(f"project {project}", f"project/{project}")
             except ConnectorError:
                 # No permission to see the project's details: owners fall back to organizers.
                 found = {}
@@ -216,7 +219,7 @@ class JiraReleaseSource:
 
     def _whole_list(self, project: str) -> list[Mapping[str, Any]]:
         path = VERSIONS_ALL.format(project=project)
-        return list(self.calls.get_json(f"versions of {project}", path))
+        return list(self.calls.get_json(f"versions of {project}", path, shape=objects))
 
     def _read_issues(
         self, watermark: str | None, items: list[Release], problems: list[ItemProblem]

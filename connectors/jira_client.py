@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from jira import JIRA
 
-from connectors.jira_settings import SYSTEM, TIMEOUT_SECONDS, JiraSettings
-from connectors.retry import RetryPolicy, retrying
+from connectors.jira_settings import SYSTEM, JiraSettings
+from connectors.retry import MalformedBody, RetryPolicy, retrying
 
 T = TypeVar("T")
 ORDER_BY = re.compile(r"\s+ORDER\s+BY\s+[^\"']*$", re.IGNORECASE)
@@ -26,7 +26,7 @@ def build_client(settings: JiraSettings) -> JIRA:
     # max_retries=0: our tenacity policy owns retries (the client's own would sleep for
     # minutes on a 429 and retry creates that may already have happened).
     return JIRA(
-        options=options, max_retries=0, get_server_info=True, timeout=TIMEOUT_SECONDS, **auth
+        options=options, max_retries=0, get_server_info=True, timeout=settings.timeout, **auth
     )
 
 
@@ -61,11 +61,27 @@ class JiraCalls:
     def call(self, name: str, fn: Callable[[JIRA], T], *, idempotent: bool = True) -> T:
         """fn(client) with retries; ConnectorError names the call and the last status."""
         client = self.client
-        return retrying(SYSTEM, name, lambda: fn(client), policy=self.policy, idempotent=idempotent)
 
-    def get_json(self, name: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET a REST path under /rest/api/2 (the client's own JSON helper), retried."""
-        return self.call(name, lambda c: c._get_json(path, params=params))
+        def attempt() -> T:
+            try:
+                return fn(client)
+            except (KeyError, TypeError, AttributeError) as exc:
+                # fn only reads Jira's JSON: a missing key or a string where an object
+                # belongs is an answer of the wrong shape (a proxy, a garbled reply), so it
+                # is retried like a truncated body and ends as a one-line ConnectorError.
+                raise MalformedBody(f"{name}: {type(exc).__name__}") from None
+
+        return retrying(SYSTEM, name, attempt, policy=self.policy, idempotent=idempotent)
+
+    def get_json(
+        self,
+        name: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        shape: Callable[[Any], T] = lambda body: body,
+    ) -> T:
+        """GET a REST path under /rest/api/2, checked by `shape` (MalformedBody), retried."""
+        return self.call(name, lambda c: shape(c._get_json(path, params=params)))
 
 
 def quote(value: str) -> str:

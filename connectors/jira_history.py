@@ -6,9 +6,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from jira import JIRA
+
 from connectors.jira_client import JiraCalls, quote
 from connectors.jira_json import parse_jira_datetime
 from connectors.jira_settings import CHANGELOG_KEYS_PER_SEARCH, SEARCH_PAGE_SIZE
+from connectors.retry import page_of
 
 Change = tuple[str | None, dt.datetime | None]
 
@@ -33,11 +36,14 @@ def _search_with_changelog(calls: JiraCalls, jql: str) -> list[Mapping[str, Any]
         "expand": "changelog",
         "json_result": True,
     }
-    if calls.cloud:
-        page = calls.call("changelog", lambda c: c.enhanced_search_issues(jql, **options))
-    else:
-        page = calls.call("changelog", lambda c: c.search_issues(jql, **options))
-    return list(page.get("issues") or [])
+    cloud = calls.cloud
+
+    def search(c: JIRA) -> dict[str, Any]:
+        find = c.enhanced_search_issues if cloud else c.search_issues
+        found = find(jql, **options)
+        return page_of(found, "issues")
+
+    return list(calls.call("changelog", search).get("issues") or [])
 
 
 def last_change(

@@ -1,7 +1,8 @@
 """The one retry policy every connector uses (tenacity).
 
 Retries what is safe to retry — 429, 500/502/503/504, Google's 403 `rateLimitExceeded`,
-dropped connections, timeouts and truncated or malformed bodies — with exponential back-off
+dropped connections, timeouts and truncated, malformed or wrong-shaped bodies (a proxy's
+HTML page, `MalformedBody`) — with exponential back-off
 and jitter, honouring `Retry-After`. A call that is not idempotent (a create) is retried
 only when the server surely did not act on it (429, or the connection was refused).
 Each wait is logged at INFO with the system and call; giving up raises `ConnectorError`.
@@ -91,9 +92,36 @@ def classify(exc: BaseException) -> Failure | None:
     )
     if isinstance(exc, lost):
         return Failure("connection lost", True, acted=True)
-    if isinstance(exc, json.JSONDecodeError):
+    if isinstance(exc, json.JSONDecodeError | MalformedBody):
         return Failure("malformed body", True, acted=True)
     return None
+
+
+class MalformedBody(ValueError):
+    """A parsable answer of the wrong shape (a proxy's page, a list for an object)."""
+
+
+def shaped(value: Any, kind: type[T], what: str) -> T:
+    """`value` if it is a `kind`, else MalformedBody naming `what` was expected."""
+    if not isinstance(value, kind):
+        raise MalformedBody(f"expected {what}, got {type(value).__name__}")
+    return value
+
+
+def objects(value: Any, what: str = "a list of JSON objects") -> list[dict[str, Any]]:
+    """A JSON list of objects, else MalformedBody (a bare string item is no record)."""
+    items = shaped(value, list, what)
+    if not all(isinstance(item, dict) for item in items):
+        raise MalformedBody(f"expected {what}, got a list holding other values")
+    return items
+
+
+def page_of(value: Any, items_key: str) -> dict[str, Any]:
+    """A JSON object whose `items_key` is a list of objects (or absent), else MalformedBody."""
+    page = shaped(value, dict, "a JSON object")
+    if page.get(items_key) is not None:
+        objects(page[items_key], f"a list of JSON objects in {items_key!r}")
+    return page
 
 
 def _status_of(exc: BaseException) -> tuple[int | None, Any, str | None]:

@@ -40,10 +40,13 @@ from models.dates import zone
 from models.plan import Severity
 from models.reconcile import reconcile
 from sandbox.chaos_child import CRASH_EXIT, ChildSpec, CrashPlan, run_child, start_child
+from sandbox.chaos_webhooks import Courier
 from sandbox.chaos_world import (
+    CLIENT_TIMEOUT,
     PROJECT,
     RECIPIENTS,
     FaultPlan,
+    Mutation,
     calendars_seed,
     draw_crash,
     draw_faults,
@@ -145,7 +148,9 @@ class ChaosWorld:
         self.outbox: Outbox
         self.config: Config
         self.config_yaml = ""
+        self.courier: Courier
         self._sources: Sources | None = None
+        self._gone_before = 0
 
     def __enter__(self) -> ChaosWorld:
         seed = self.workdir / "seed"
@@ -155,6 +160,7 @@ class ChaosWorld:
         (seed / "calendars.json").write_text(json.dumps(calendars), encoding="utf-8")
         self.running = self._stack.enter_context(running_sandboxes(seed))
         self.outbox = self._stack.enter_context(Outbox(self.workdir / "outbox"))
+        self.courier = self._stack.enter_context(Courier(self.running.jira, self.config_key))
         config = sandbox_config(self.running, self.state_url)
         config["alerts"] = {
             "smtp": self.outbox.url,
@@ -189,7 +195,7 @@ class ChaosWorld:
             api_url=self.api_url,
             full=kind == "full",
             release_ids=release_ids if kind == "targeted" else (),
-            **options,
+            **{"client_timeout": CLIENT_TIMEOUT, **options},
         )
 
     def run(self, spec: ChildSpec) -> int:
@@ -210,6 +216,7 @@ class ChaosWorld:
 
     def arm(self, plan: FaultPlan) -> None:
         """Arm faults in both emulators (and expire sync tokens) for the next run."""
+        self._gone_before = self.running.google.faults.statuses[410]
         self.running.jira.faults.add(*plan.jira)
         self.running.google.faults.add(*plan.google)
         if plan.expire_tokens:
@@ -224,8 +231,8 @@ class ChaosWorld:
             for left in injector.faults:
                 hit[fault_label(left)] -= left.times or 1
             injector.clear()
-        if plan.expire_tokens:
-            hit["410 stale sync token"] += 1
+        # Counted where the emulator answered 410: an expired token the run never sent is none.
+        hit["410 stale sync token"] += self.running.google.faults.statuses[410] - self._gone_before
         return +hit
 
     # --- what a user sees --------------------------------------------------------------
@@ -333,14 +340,16 @@ def run_schedule(
         plan, crash = draw_faults(rng, most_faults), draw_crash(rng, crash_chance)
         if kind == "full":
             plan.expire_tokens = False  # a full read holds no token to expire
-        targets = mutation.release_ids if mutation else ()
+        targets, delivered = (
+            _webhook_targets(world, rng, mutation) if kind == "targeted" else ((), Counter[str]())
+        )
         if kind == "targeted" and not targets:
             kind = "plain"  # a webhook names what changed; nothing changed yet
         spec = world.spec(kind, targets, crash=crash)
         started = time.monotonic()
         world.arm(plan)
         code = world.run(spec)
-        hit = world.disarm(plan)
+        hit = world.disarm(plan) + delivered
         record = RunRecord(kind, code, crash, hit, time.monotonic() - started, world.check())
         result.runs.append(record)
         if (record.crashed or hit or code != 0) and disturbed_at is None:
@@ -355,6 +364,20 @@ def run_schedule(
     if code != 0:
         result.final.missed.append(f"the clean final run exited with {code}")
     return result
+
+
+def _webhook_targets(
+    world: ChaosWorld, rng: random.Random, mutation: Mutation | None
+) -> tuple[tuple[str, ...], Counter[str]]:
+    """What a webhook-triggered run syncs: the releases of the receiver's new notices.
+
+    Jira's deliveries reach the real receiver late, shuffled and some twice (`Courier`);
+    a calendar change has no Jira webhook and Google's push names no release, so the
+    release the person's last change concerns is added, as a Google push would trigger.
+    """
+    releases, delivered = world.courier.deliver(rng)
+    changed = mutation.release_ids if mutation else ()
+    return tuple(sorted({*releases, *changed})), delivered
 
 
 def world_in(workdir: Path, state_url: str | None = None, api_url: str | None = None) -> ChaosWorld:

@@ -19,11 +19,14 @@ from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Alert, Notifier, TicketRef, TicketSink
 from connectors.state_store import StateStore
 from models.plan import Divergence
+
+if TYPE_CHECKING:
+    from flows.bootstrap import Runtime
 
 CRASH_EXIT = 86  # the exit status of a child killed on purpose at a boundary
 # Where a real process may die between two side effects (see flows/acting.py's order).
@@ -60,6 +63,7 @@ class ChildSpec:
     release_ids: tuple[str, ...] = ()
     lock_wait_seconds: float = 0.0
     crash: CrashPlan | None = None
+    client_timeout: float | None = None  # seconds per HTTP request to Jira and Google
 
 
 class Boundaries:
@@ -103,6 +107,10 @@ class CrashingSink:
     def find(self, identity: str) -> str | None:
         """Look the ticket up (a read: no boundary)."""
         return self.inner.find(identity)
+
+    def url(self, ticket: str) -> str:
+        """The ticket's page (no write: no boundary)."""
+        return self.inner.url(ticket)
 
 
 class JournalingNotifier:
@@ -168,7 +176,8 @@ def child_main(spec: ChildSpec) -> None:
         today=dt.date.fromisoformat(spec.today),
         lock_wait_seconds=spec.lock_wait_seconds,
     )
-    with settings, open_runtime(config, spec.config_key, Redactor()) as runtime:
+    with settings, open_runtime(config, spec.config_key, Redactor()) as built:
+        runtime = with_timeout(built, spec.client_timeout) if spec.client_timeout else built
         store = CrashingStore.open(config.state.url)
         assert isinstance(store, CrashingStore)  # `open` is typed as the base class's
         store.boundaries = boundaries
@@ -189,6 +198,29 @@ def child_main(spec: ChildSpec) -> None:
         json.dumps({"skipped": report.skipped, "outcome": outcome, "failures": failures}),
         encoding="utf-8",
     )
+
+
+def with_timeout(runtime: Runtime, seconds: float) -> Runtime:
+    """The runtime with Jira and Google adapters whose requests give up after `seconds`.
+
+    The config has no timeout key (30 s suits real servers); a chaos run that waited 30 s
+    per injected timeout could afford few of them, so this harness composes its own.
+    """
+    from connectors.google_auth import GoogleCalendarSettings
+    from connectors.google_calendar import GoogleCalendarSource
+    from connectors.jira import JiraReleaseSource
+    from connectors.jira_settings import JiraSettings
+    from connectors.jira_tickets import JiraTicketSink
+    from flows.bootstrap import Sources
+
+    config = runtime.config
+    jira = dataclasses.replace(JiraSettings.from_config(config.jira), timeout=seconds)
+    calendar = runtime.sources.calendar
+    if config.calendar.kind == "google":
+        google = GoogleCalendarSettings.from_config(config.calendar)
+        calendar = GoogleCalendarSource(dataclasses.replace(google, timeout=seconds))
+    sources = Sources(releases=JiraReleaseSource(jira), calendar=calendar)
+    return dataclasses.replace(runtime, sources=sources, sink=JiraTicketSink(jira))
 
 
 def start_child(spec: ChildSpec) -> multiprocessing.process.BaseProcess:

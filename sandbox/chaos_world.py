@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.chaos_child import BOUNDARIES, CrashPlan
-from sandbox.faults import Fault, FaultKind
+from sandbox.faults import WRONG_SHAPE_BODY, Fault, FaultKind
 from sandbox.run import RunningSandboxes
 
 PROJECT = "PROJ"
@@ -27,6 +27,19 @@ WRITES = {  # Jira writes whose reply a fault may lose after the server acted
     "transition": ("POST", r"/transitions$"),
     "property": ("PUT", r"/properties/"),
 }
+# Requests give up after CLIENT_TIMEOUT (the child composes its adapters so); a timeout
+# fault holds a request for HOLD_SECONDS, so each costs the client about two seconds
+# (a margin for a loaded two-core machine, where an answer can take over a second).
+CLIENT_TIMEOUT = 2.0
+HOLD_SECONDS = 3.0
+LABELS = {
+    FaultKind.SLOW: "slow response",
+    FaultKind.DROP: "dropped connection",
+    FaultKind.MALFORMED: "truncated JSON",
+    FaultKind.TIMEOUT: "timeout",
+}
+READ_FAULTS = ("429", "5xx", "slow", "drop", "malformed", "timeout", "wrong_shape", "html")
+LIST_BODY = '["oops"]'  # a list where an object is expected
 READS = {  # reads the sync makes (faults here never act twice)
     "versions": ("GET", r"/project/[^/]+/versions?$"),
     "search": ("*", r"/search"),
@@ -132,19 +145,23 @@ class FaultPlan:
         """How many faults of each kind were armed (before any was consumed)."""
         counted = Counter(fault_label(f) for f in [*self.jira, *self.google])
         if self.expire_tokens:
-            counted["410 stale sync token"] += 1
+            counted["sync tokens expired"] += 1  # set up; hits are counted as 410s
         return counted
 
 
 def fault_label(fault: Fault) -> str:
     """The kind a reliability table reports a fault under."""
     if fault.after:
-        return "act, then lose the reply"
+        return (
+            "act, then time out" if fault.kind is FaultKind.TIMEOUT else "act, then lose the reply"
+        )
     if fault.kind is FaultKind.STATUS:
         return "429 Retry-After" if fault.status == 429 else "5xx"
-    return {"slow": "slow response", "drop": "dropped connection"}.get(
-        fault.kind.value, "malformed body"
-    )
+    if fault.kind is FaultKind.HTML:
+        return f"HTML error page ({fault.status})"
+    if fault.kind is FaultKind.WRONG_SHAPE:
+        return "wrong-shaped JSON " + ("(a list)" if fault.body.startswith("[") else "(strings)")
+    return LABELS[fault.kind]
 
 
 def draw_faults(rng: random.Random, most: int = 4) -> FaultPlan:
@@ -154,17 +171,39 @@ def draw_faults(rng: random.Random, most: int = 4) -> FaultPlan:
         times = rng.choice((1, 1, 2))
         if rng.random() < 0.35:
             name, (method, path) = rng.choice(sorted(WRITES.items()))
-            kind = rng.choice((FaultKind.STATUS, FaultKind.DROP))
-            plan.jira.append(Fault(kind=kind, method=method, path=path, after=True, times=times))
+            kind = rng.choice((FaultKind.STATUS, FaultKind.DROP, FaultKind.TIMEOUT))
+            plan.jira.append(
+                Fault(
+                    kind=kind,
+                    method=method,
+                    path=path,
+                    after=True,
+                    times=times,
+                    delay_seconds=HOLD_SECONDS,
+                )
+            )
             continue
         name, (method, path) = rng.choice(sorted(READS.items()))
         fault = _read_fault(rng, method, path, times)
-        (plan.google if name == "events" else plan.jira).append(fault)
+        if name == "events":
+            plan.google.append(fault)
+        else:
+            plan.jira.append(fault)
     return plan
 
 
 def _read_fault(rng: random.Random, method: str, path: str, times: int) -> Fault:
-    kind = rng.choice(("429", "5xx", "slow", "drop", "malformed"))
+    kind = rng.choice(READ_FAULTS)
+    if kind == "timeout":
+        return Fault(
+            kind=FaultKind.TIMEOUT, method=method, path=path, delay_seconds=HOLD_SECONDS, times=1
+        )
+    if kind == "wrong_shape":
+        body = rng.choice((WRONG_SHAPE_BODY, LIST_BODY))
+        return Fault(kind=FaultKind.WRONG_SHAPE, method=method, path=path, body=body, times=times)
+    if kind == "html":
+        status = rng.choice((200, 502))
+        return Fault(kind=FaultKind.HTML, method=method, path=path, status=status, times=times)
     if kind == "429":
         return Fault(
             kind=FaultKind.STATUS,

@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -20,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ADMIN_PREFIX = "/_sandbox/"
+# Every list key our clients page over, each holding a string: parsable, but no page.
+WRONG_SHAPE_BODY = '{"values": "oops", "issues": "oops", "items": "oops", "comments": "oops"}'
+PROXY_PAGE = "<html><head><title>Bad Gateway</title></head><body><h1>502</h1></body></html>"
 
 
 class FaultKind(StrEnum):
@@ -27,6 +31,9 @@ class FaultKind(StrEnum):
     SLOW = "slow"  # wait delay_seconds, then answer normally
     DROP = "drop"  # promise a body and close the connection half-way through it
     MALFORMED = "malformed"  # 200 with a truncated JSON body
+    TIMEOUT = "timeout"  # hold the request delay_seconds (past the client's timeout), then fail
+    WRONG_SHAPE = "wrong_shape"  # 200 with valid JSON of the wrong shape (`body`)
+    HTML = "html"  # a proxy's HTML error page, with `status` (200 or 502, say)
 
 
 class Fault(BaseModel):
@@ -40,6 +47,7 @@ class Fault(BaseModel):
     status: int = 503
     retry_after: float | None = None
     delay_seconds: float = 0.0
+    body: str = Field(WRONG_SHAPE_BODY, description="wrong_shape: the JSON answered")
     times: int | None = Field(1, description="how many requests it hits; null for all")
     after: bool = Field(
         False, description="act first, then fail: the server did the work but the reply is lost"
@@ -64,6 +72,7 @@ class FaultInjector:
         self.error_body = error_body
         self.faults: list[Fault] = list(faults or [])
         self.requests: list[tuple[str, str]] = []
+        self.statuses: Counter[int] = Counter()  # answers the app gave, not the faults
         self._lock = threading.Lock()
 
     def add(self, *faults: Fault) -> None:
@@ -100,35 +109,31 @@ class FaultInjector:
         with self._lock:
             self.requests.append((method, path))
         fault = self._take(method, path)
-        if fault is not None and fault.after and fault.kind is not FaultKind.SLOW:
-            await self.app(scope, receive, _discard)  # carried out; its answer never leaves
         if fault is None:
-            await self.app(scope, receive, send)
-        elif fault.kind is FaultKind.SLOW:
+            await self.app(scope, receive, self._counting(send))
+            return
+        if fault.after and fault.kind is not FaultKind.SLOW:
+            await self.app(scope, receive, _discard)  # carried out; its answer never leaves
+        if fault.kind is FaultKind.SLOW:
             await asyncio.sleep(fault.delay_seconds)
-            await self.app(scope, receive, send)
-        elif fault.kind is FaultKind.STATUS:
-            headers = [(b"content-type", b"application/json")]
-            if fault.retry_after is not None:
-                headers.append((b"retry-after", str(fault.retry_after).encode()))
-            await _respond(send, fault.status, json.dumps(self.error_body(fault.status)), headers)
-        elif fault.kind is FaultKind.MALFORMED:
-            await _respond(
-                send, 200, '{"values": [{"id": "1', [(b"content-type", b"application/json")]
-            )
+            await self.app(scope, receive, self._counting(send))
+        elif fault.kind is FaultKind.TIMEOUT:
+            # The client gives up first; a real gateway answers 504 to nobody afterwards.
+            await asyncio.sleep(fault.delay_seconds)
+            await _respond(send, 504, json.dumps(self.error_body(504)))
         else:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", b"4096"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"values": [', "more_body": True})
-            # Returning with the body unfinished makes the server abort the connection.
+            await _answer_fault(send, fault, self.error_body)
+
+    def _counting(self, send: Send) -> Send:
+        """`send`, noting the status of each answer the app itself gives."""
+
+        async def counted(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                with self._lock:
+                    self.statuses[int(message["status"])] += 1
+            await send(message)
+
+        return counted
 
     async def _admin(self, method: str, path: str, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
@@ -151,6 +156,26 @@ class FaultInjector:
                 else [{"method": m, "path": p} for m, p in self.requests]
             )
         await _respond(send, 200, json.dumps(payload))
+
+
+async def _answer_fault(send: Send, fault: Fault, error_body: ErrorBody) -> None:
+    """The reply of a fault that answers at once: an error status or a broken body."""
+    json_type = [(b"content-type", b"application/json")]
+    if fault.kind is FaultKind.STATUS:
+        if fault.retry_after is not None:
+            json_type.append((b"retry-after", str(fault.retry_after).encode()))
+        await _respond(send, fault.status, json.dumps(error_body(fault.status)), json_type)
+    elif fault.kind is FaultKind.MALFORMED:
+        await _respond(send, 200, '{"values": [{"id": "1', json_type)
+    elif fault.kind is FaultKind.WRONG_SHAPE:
+        await _respond(send, 200, fault.body, json_type)
+    elif fault.kind is FaultKind.HTML:
+        await _respond(send, fault.status, PROXY_PAGE, [(b"content-type", b"text/html")])
+    else:
+        head = [*json_type, (b"content-length", b"4096")]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        await send({"type": "http.response.body", "body": b'{"values": [', "more_body": True})
+        # Returning with the body unfinished makes the server abort the connection.
 
 
 async def _discard(message: Any) -> None:

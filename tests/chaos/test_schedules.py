@@ -9,7 +9,7 @@ from sandbox.chaos import ChaosWorld, run_schedule
 
 
 def test_a_seeded_schedule_never_duplicates_nor_misses(world: ChaosWorld) -> None:
-    result = run_schedule(world, seed=11, runs=3, crash_chance=0.8)
+    result = run_schedule(world, seed=14, runs=3, crash_chance=0.8)
     assert sum(result.faults.values()) > 0 and result.crashes > 0  # the chaos did happen
     assert result.duplicate_tickets == 0  # after every run, not only at the end
     assert result.duplicate_alerts == 0
