@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from itertools import compress
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 
 from models.event import LaunchEvent
 from models.policy import Policy
@@ -36,8 +35,7 @@ class LinkRule(StrEnum):
 
 
 PROPERTY, BY_ISSUE_KEY, BY_PATTERN = LinkRule.PROPERTY, LinkRule.ISSUE_KEY, LinkRule.PATTERN
-_VERSION, _KIND, _PROJECT = ReleaseKind.VERSION, attrgetter("kind"), attrgetter("project")
-_NAME, _ID = attrgetter("name"), attrgetter("id")
+_VERSION = ReleaseKind.VERSION
 _findall = WORD.findall
 
 
@@ -53,8 +51,8 @@ def _words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
-def _phrase_builder(pattern: str) -> Callable[[Release], list[str]]:
-    """The words a pattern becomes for a release.
+def _phrase_builder(pattern: str) -> Callable[[str, str], list[str]]:
+    """The words a pattern becomes for a version: `build(project, version_name)`.
 
     Whitespace always ends a word, so when each placeholder stands alone between spaces the
     words of the filled pattern are the words of its parts: literals are split once and
@@ -62,27 +60,98 @@ def _phrase_builder(pattern: str) -> Callable[[Release], list[str]]:
     """
     parts = pattern.split()
     if _mixed(parts):
-        return lambda r: _words(
-            pattern.replace("{project}", r.project).replace("{version}", r.name)
+        return lambda project, name: _words(
+            pattern.replace("{project}", project).replace("{version}", name)
         )
     project_words = lru_cache(maxsize=4096)(_words)
-    findall = WORD.findall
-    if parts == ["{project}", "{version}"]:  # the default pattern: one call per version
-        return lambda r: project_words(r.project) + findall(r.name.lower())
     steps = [_words(t) if t not in PLACEHOLDERS else t for t in parts]
 
-    def build(release: Release) -> list[str]:
+    def build(project: str, name: str) -> list[str]:
         words: list[str] = []
         for step in steps:
             if step == "{project}":
-                words += project_words(release.project)
+                words += project_words(project)
             elif step == "{version}":
-                words += findall(release.name.lower())
+                words += _findall(name.lower())
             else:
                 words += step
         return words
 
     return build
+
+
+def _mixed(parts: list[str]) -> bool:
+    """Whether a part mixes a placeholder with other text (`v{version}`)."""
+    return not all(t in PLACEHOLDERS or not any(p in t for p in PLACEHOLDERS) for t in parts)
+
+
+@dataclass(slots=True)
+class VersionColumns:
+    """The id, project and name of every version, one list each, in release order.
+
+    Plain lists of strings: indexing them touches none of the (large, scattered) models.
+    """
+
+    ids: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def add(self, release: Release) -> None:
+        """Append one version."""
+        self.ids.append(release.id)
+        self.projects.append(release.project)
+        self.names.append(release.name)
+
+
+Phrases = tuple[dict[str, str], set[int], set[str]]
+
+
+def _phrases(patterns: Iterable[str], versions: VersionColumns) -> Phrases:
+    """Phrase -> version id (the first version wins), phrase sizes and first words."""
+    phrases: dict[str, str] = {}
+    sizes: set[int] = set()
+    firsts: set[str] = set()
+    builders = [_phrase_builder(pattern) for pattern in patterns]
+    for release_id, project, name in zip(
+        versions.ids, versions.projects, versions.names, strict=True
+    ):
+        for build in builders:
+            phrase = build(project, name)
+            if 0 < len(phrase) <= MAX_PATTERN_WORDS:
+                phrases.setdefault(" ".join(phrase), release_id)
+                sizes.add(len(phrase))
+                firsts.add(phrase[0])
+    return phrases, sizes, firsts
+
+
+def _columnar_phrases(pattern: str, versions: VersionColumns) -> Phrases | None:
+    """What `_phrases` gives for one pattern, a column at a time with no Python loop per
+    version (100,000s of them); None where that shortcut does not apply."""
+    parts = pattern.split()
+    if not versions.ids or not set(parts) >= set(PLACEHOLDERS) or _mixed(parts):
+        return None
+    columns: list[list[list[str]]] = []
+    for part in parts:
+        if part == "{project}":
+            words_of = {project: _words(project) for project in set(versions.projects)}
+            columns.append(list(map(words_of.__getitem__, versions.projects)))
+        elif part == "{version}":
+            columns.append(list(map(_findall, map(str.lower, versions.names))))
+        else:
+            columns.append([_words(part)] * len(versions.ids))
+    joined = [list(map(" ".join, column)) for column in columns]
+    if any("" in column for column in joined):
+        return None  # a part without words: the per-version loop handles it exactly
+    phrases = map(" ".join, zip(*joined, strict=True))
+    # Reversed, so that as with setdefault the first version with a phrase keeps it.
+    by_phrase = dict(zip(reversed(list(phrases)), reversed(versions.ids), strict=True))
+    # Every sum of part sizes: a superset of the real phrase sizes costs only a few
+    # lookups that miss, never a wrong link.
+    sizes = {0}
+    for column in columns:
+        sizes = {s + n for s in sizes for n in set(map(len, column))}
+    firsts = set(map(itemgetter(0), columns[0]))
+    return by_phrase, {s for s in sizes if s <= MAX_PATTERN_WORDS}, firsts
 
 
 def _substring_test(words: set[str]) -> Callable[[str], re.Match[str] | None] | None:
@@ -96,76 +165,30 @@ def _substring_test(words: set[str]) -> Callable[[str], re.Match[str] | None] | 
     return re.compile("|".join(map(re.escape, longest_first))).search
 
 
-def _phrases(
-    patterns: Iterable[str], versions: Iterable[Release]
-) -> tuple[dict[str, str], set[int], set[str]]:
-    """Phrase -> version id (the first version wins), phrase sizes and first words."""
-    phrases: dict[str, str] = {}
-    sizes: set[int] = set()
-    firsts: set[str] = set()
-    builders = [_phrase_builder(pattern) for pattern in patterns]
-    for release in versions:
-        for build in builders:
-            phrase = build(release)
-            if 0 < len(phrase) <= MAX_PATTERN_WORDS:
-                phrases.setdefault(" ".join(phrase), release.id)
-                sizes.add(len(phrase))
-                firsts.add(phrase[0])
-    return phrases, sizes, firsts
-
-
-def _columnar_phrases(
-    pattern: str, versions: list[Release]
-) -> tuple[dict[str, str], set[int], set[str]] | None:
-    """What `_phrases` gives for one pattern, a column at a time with no Python loop per
-    version (100,000s of them); None where that shortcut does not apply."""
-    parts = pattern.split()
-    if not versions or not set(parts) >= set(PLACEHOLDERS) or _mixed(parts):
-        return None
-    columns: list[list[list[str]]] = []
-    for part in parts:
-        if part == "{project}":
-            projects = list(map(_PROJECT, versions))
-            words_of = {project: _words(project) for project in set(projects)}
-            columns.append(list(map(words_of.__getitem__, projects)))
-        elif part == "{version}":
-            columns.append(list(map(_findall, map(str.lower, map(_NAME, versions)))))
-        else:
-            columns.append([_words(part)] * len(versions))
-    joined = [list(map(" ".join, column)) for column in columns]
-    if any("" in column for column in joined):
-        return None  # a part without words: the per-version loop handles it exactly
-    phrases = list(map(" ".join, zip(*joined, strict=True)))
-    ids = list(map(_ID, versions))
-    # Reversed, so that as with setdefault the first version with a phrase keeps it.
-    by_phrase = dict(zip(reversed(phrases), reversed(ids), strict=True))
-    # Every sum of part sizes: a superset of the real phrase sizes costs only a few
-    # lookups that miss, never a wrong link.
-    sizes = {0}
-    for column in columns:
-        sizes = {s + n for s in sizes for n in set(map(len, column))}
-    firsts = set(map(itemgetter(0), columns[0]))
-    return by_phrase, {s for s in sizes if s <= MAX_PATTERN_WORDS}, firsts
-
-
-def _mixed(parts: list[str]) -> bool:
-    """Whether a part mixes a placeholder with other text (`v{version}`)."""
-    return not all(t in PLACEHOLDERS or not any(p in t for p in PLACEHOLDERS) for t in parts)
-
-
 class LinkIndex:
     """Releases indexed so that linking one event costs a few dictionary lookups."""
 
     def __init__(self, releases: Iterable[Release], policy: Policy) -> None:
-        listed = list(releases)
-        self.projects: set[str] = set(map(str.upper, map(_PROJECT, listed)))
-        versions = list(compress(listed, map(_VERSION.__eq__, map(_KIND, listed))))
+        projects: set[str] = set()
+        versions = VersionColumns()
+        for release in releases:
+            projects.add(release.project)
+            if release.kind is _VERSION:
+                versions.add(release)
+        self._build(projects, versions, policy)
+
+    @classmethod
+    def of_columns(cls, projects: set[str], versions: VersionColumns, policy: Policy) -> LinkIndex:
+        """An index of what a caller already gathered in its own pass over the releases."""
+        index = cls.__new__(cls)
+        index._build(projects, versions, policy)
+        return index
+
+    def _build(self, projects: set[str], versions: VersionColumns, policy: Policy) -> None:
+        self.projects = {project.upper() for project in projects}
         patterns = policy.link_patterns
         columnar = _columnar_phrases(patterns[0], versions) if len(patterns) == 1 else None
-        if columnar is not None:
-            self.phrases, sizes, firsts = columnar
-        else:
-            self.phrases, sizes, firsts = _phrases(patterns, versions)
+        self.phrases, sizes, firsts = columnar or _phrases(patterns, versions)
         self.phrase_sizes, self.first_words = sizes, firsts
         # Longest phrase first, so "PROJ 2.4.1" is not taken for "PROJ 2.4".
         self.longest_first = sorted(sizes, reverse=True)

@@ -131,4 +131,4 @@ def test_a_pattern_links_the_words_of_its_filled_title(
     # The index splits patterns once for speed; it must agree with filling the pattern in.
     release = Release(kind=ReleaseKind.VERSION, id="1", key=project, name=version, project=project)
     filled = pattern.replace("{project}", project).replace("{version}", version)
-    assert _phrase_builder(pattern)(release) == _words(filled)
+    assert _phrase_builder(pattern)(release.project, release.name) == _words(filled)
