@@ -163,7 +163,9 @@ async def _answer_fault(send: Send, fault: Fault, error_body: ErrorBody) -> None
     json_type = [(b"content-type", b"application/json")]
     if fault.kind is FaultKind.STATUS:
         if fault.retry_after is not None:
-            json_type.append((b"retry-after", str(fault.retry_after).encode()))
+            # RFC 9110's delay-seconds are whole ("2", never "2.0"); a fraction is a test's
+            # way to keep a schedule of many 429s fast.
+            json_type.append((b"retry-after", f"{fault.retry_after:g}".encode()))
         await _respond(send, fault.status, json.dumps(error_body(fault.status)), json_type)
     elif fault.kind is FaultKind.MALFORMED:
         await _respond(send, 200, '{"values": [{"id": "1', json_type)

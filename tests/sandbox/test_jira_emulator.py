@@ -256,3 +256,20 @@ def test_webhooks_registered_at_run_time_filter_events(
 def test_the_example_seed_loads(tmp_path: object) -> None:
     sandbox = load_seed("examples/seed")
     assert isinstance(sandbox, JiraSandbox) and "ATL-101" in sandbox.issues
+
+
+def test_faults_set_over_the_admin_endpoint_are_served_then_cleared(
+    jira_sandbox: StartJira,
+) -> None:
+    running = jira_sandbox(jira_seed())
+    url, auth = f"{running.url}/rest/api/2/myself", (EMAIL, API_TOKEN)
+    fault = {"kind": "status", "status": 429, "retry_after": 2, "path": "/myself$", "times": 1}
+    assert httpx.post(f"{running.url}/_sandbox/faults", json=fault).status_code < 300
+    limited = httpx.get(url, auth=auth)
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
+    assert httpx.get(url, auth=auth).status_code == 200  # `times: 1` is spent
+    forever = fault | {"status": 503, "times": None}
+    httpx.post(f"{running.url}/_sandbox/faults", json=forever)
+    assert httpx.get(url, auth=auth).status_code == 503
+    assert httpx.delete(f"{running.url}/_sandbox/faults").status_code < 300
+    assert httpx.get(url, auth=auth).status_code == 200
