@@ -29,6 +29,8 @@ from models.event import LaunchEvent
 from models.plan import ItemProblem
 
 SYSTEM = "Google Calendar"
+# Access roles that may change events (writerWithoutPrivateAccess: all but private ones).
+WRITER_ROLES = frozenset({"writer", "owner", "writerWithoutPrivateAccess"})
 T = TypeVar("T")
 log = logging.getLogger("launchsync.google_calendar")
 
@@ -169,6 +171,26 @@ class GoogleCalendarSource:
             if exc.status == 410 and call.startswith("events.list"):
                 raise FullSyncRequired(calendar_id) from None
             raise
+
+    def read_only_calendars(self) -> dict[str, str]:
+        """The configured calendars whose events this account may not change, with its role.
+
+        The role comes with events.list (`Events.accessRole`), reachable with the events
+        scope write-back asks for; calendarList.get would need calendar.readonly too.
+        A calendar that is not found is left to the read's own report.
+        """
+        refused: dict[str, str] = {}
+        for calendar_id in self.settings.calendar_ids:
+            events = self.service.events()
+            request = events.list(calendarId=calendar_id, maxResults=1, fields="accessRole")
+            try:
+                page = self._call(f"events.list {calendar_id}", _resource(request), calendar_id)
+            except CalendarNotFound:
+                continue
+            role = str(page.get("accessRole") or "none")
+            if role not in WRITER_ROLES:
+                refused[calendar_id] = role
+        return refused
 
     # --- write-back --------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Published ICS feeds (files or http(s) URLs) as a CalendarSource.
 
-Every read is whole (`Batch.complete`): a feed has no change tokens. A feed that cannot be
-fetched or parsed fails the read (`ConnectorError` / `ConfigError`), because leaving it out
-would look like all its events were deleted; a bad event in a feed is only a problem.
+Every read is whole (`Batch.complete`): a feed has no change tokens. A feed that is not
+there (HTTP 404 / 410, no such file) is a problem named in `Batch.unread`, so the other feeds
+still read and the sync keeps the missing feed's last events. A feed that cannot be fetched
+otherwise (after retries) or parsed fails the read (`ConnectorError` / `ConfigError`), because
+leaving it out would look like all its events were deleted; a bad event is only a problem.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from connectors.retry import RetryPolicy, retrying
 from models.config import CalendarConfig
 from models.errors import ConfigError, ConnectorError
 from models.event import LaunchEvent
+from models.plan import ItemProblem
 
 SYSTEM = "ics"
 SOURCE = "ics"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MISSING_STATUSES = frozenset({404, 410})  # the feed is not there: no retry brings it back
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,19 @@ class IcsFeed:
     def remote(self) -> bool:
         """True when fetched over HTTP (webcal:// is HTTPS by convention)."""
         return self.location.lower().startswith(("http://", "https://", "webcal://"))
+
+
+class FeedNotFound(ConfigError):
+    """A feed that is not there (HTTP 404 / 410, or no such file): only it goes unread."""
+
+    def __init__(self, feed: IcsFeed, problem: str) -> None:
+        super().__init__(f"ICS feed {shown(feed)} {problem}")
+        self.feed = feed
+        self.problem_text = problem
+
+    def problem(self) -> ItemProblem:
+        """The feed as a skipped calendar, so the other feeds still read."""
+        return ItemProblem(item=f"calendar {shown(self.feed)}", error=self.problem_text)
 
 
 class IcsCalendarSource:
@@ -70,12 +87,22 @@ class IcsCalendarSource:
     def events(self, cursor: Mapping[str, str] | None = None) -> Batch[LaunchEvent]:
         """Every event of every feed; feeds carry no change tokens, so the cursor is unused."""
         read = IcalRead()
+        unread: list[str] = []
         for feed in self.feeds:
-            read.extend(self.read_feed(feed))
-        return Batch(tuple(read.events), tuple(read.problems), {}, complete=True)
+            try:
+                read.extend(self.read_feed(feed))
+            except FeedNotFound as exc:
+                # One feed gone must not hide the others' events; the sync keeps its last ones.
+                read.problems.append(exc.problem())
+                unread.append(feed.id)
+        problems = tuple(read.problems)
+        return Batch(tuple(read.events), problems, {}, complete=True, unread=tuple(unread))
 
     def read_feed(self, feed: IcsFeed) -> IcalRead:
-        """One feed's events and problems; raises when the feed cannot be read at all."""
+        """One feed's events and problems; raises when the feed cannot be read at all.
+
+        Raises FeedNotFound when the feed is not there, ConnectorError for other failures.
+        """
         text = self.fetch(feed)
         try:
             return read_ical(text, source=SOURCE, calendar_id=feed.id, window=self.window)
@@ -96,7 +123,12 @@ class IcsCalendarSource:
             response.raise_for_status()
             return response.content
 
-        return retrying(SYSTEM, f"GET {shown(feed)}", get, policy=self.policy)
+        try:
+            return retrying(SYSTEM, f"GET {shown(feed)}", get, policy=self.policy)
+        except ConnectorError as exc:
+            if exc.status not in MISSING_STATUSES:
+                raise
+            raise FeedNotFound(feed, _not_at_url(exc.status)) from None
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -127,13 +159,19 @@ def _read_file(feed: IcsFeed) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(
-            f"ICS feed {feed.id}: no such file {path}; fix the path in calendar.calendar_ids"
-        ) from None
+        problem = f"is missing: no such file {path}; fix the path in calendar.calendar_ids"
+        raise FeedNotFound(feed, problem) from None
     except OSError as exc:
         raise ConfigError(
             f"ICS feed {feed.id}: cannot read {path} ({exc.strerror}); check its permissions"
         ) from None
+
+
+def _not_at_url(status: int | str | None) -> str:
+    return (
+        f"is not at its URL (status {status}); fix the URL in calendar.calendar_ids"
+        " or publish the feed again"
+    )
 
 
 def _first_line(exc: Exception) -> str:

@@ -63,6 +63,11 @@ CALENDAR_FAILED = Trouble(
     "{kind} calendar cannot be read ({cause})",
     "check the calendar credentials, `calendar.api_endpoint` and that this machine reaches it",
 )
+CALENDAR_READ_ONLY = Trouble(
+    "`calendar.write_back` is on but the account may not change events in {calendars}",
+    'share each calendar with the account as "Make changes to events",'
+    " or set `calendar.write_back: false`",
+)
 ALERT_TARGET = Trouble(
     "alert target ({kind}) cannot be used ({cause})",
     "fix the target in `alerts.routes[].notify` or `alerts.operators`",
@@ -98,6 +103,7 @@ TROUBLES: tuple[Trouble, ...] = (
     TICKET_PERMISSIONS,
     CALENDAR_MISSING,
     CALENDAR_FAILED,
+    CALENDAR_READ_ONLY,
     ALERT_TARGET,
     NO_SMTP,
     SMTP_UNREACHABLE,

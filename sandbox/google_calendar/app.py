@@ -15,9 +15,10 @@ from sandbox.faults import FAULT_LIST, Fault, FaultInjector
 from sandbox.google_calendar.errors import error_body
 from sandbox.google_calendar.push import PushHub
 from sandbox.google_calendar.routes import CalendarApi
-from sandbox.google_calendar.store import CalendarStore
+from sandbox.google_calendar.store import ACCESS_ROLES, CalendarStore
 
 SEED_FAULTS = "faults"  # the top-level key of calendars.json that holds faults, not events
+SEED_ACCESS_ROLES = "accessRoles"  # the key mapping calendar ids to the caller's role
 
 
 class CalendarSandbox:
@@ -30,10 +31,13 @@ class CalendarSandbox:
         *,
         access_token: str | None = None,
         max_token_changes: int | None = None,
+        access_roles: Mapping[str, str] | None = None,
     ) -> None:
         self.store = CalendarStore(max_token_changes=max_token_changes)
         for calendar_id, events in calendars.items():
             self.store.add_calendar(calendar_id, events)
+        for calendar_id, role in (access_roles or {}).items():
+            self.store.calendar(calendar_id).access_role = role  # the caller's; default owner
         self.push = PushHub()
         self.store.subscribe(self.push.changed)
         api = CalendarApi(self.store, self.push, access_token)
@@ -98,7 +102,8 @@ def load_seed(
     """A sandbox seeded from `calendars.json` (or a seed directory holding it).
 
     Its optional top-level `"faults"` list arms faults as `jira.json`'s does; `faults`
-    given here are armed after them.
+    given here are armed after them. Its optional `"accessRoles"` maps a calendar id to the
+    caller's role there (`reader`, `writer`, ...; default `owner`).
     """
     data = read_seed_file(path, CALENDARS_FILE)
     where = seed_file(path, CALENDARS_FILE)
@@ -109,12 +114,28 @@ def load_seed(
     seeded = calendars.pop(SEED_FAULTS, [])
     if not isinstance(seeded, list):
         raise SeedError(f"{where}: 'faults' must be a list of faults; see sandbox/faults.py")
+    roles = _access_roles(calendars.pop(SEED_ACCESS_ROLES, {}), calendars, where)
     if not all(
         isinstance(events, list) and all(isinstance(e, dict) for e in events)
         for events in calendars.values()
     ):
         raise SeedError(f"{where}: must map each calendar id to a list of event objects")
-    return CalendarSandbox(calendars, [*seeded, *(faults or [])])
+    return CalendarSandbox(calendars, [*seeded, *(faults or [])], access_roles=roles)
+
+
+def _access_roles(given: Any, calendars: Mapping[str, Any], where: Path) -> dict[str, str]:
+    """The seed's `accessRoles`, each a seeded calendar and one of Google's roles."""
+    if not isinstance(given, dict):
+        raise SeedError(f"{where}: 'accessRoles' must map calendar ids to access roles")
+    for calendar_id, role in given.items():
+        if calendar_id not in calendars:
+            raise SeedError(f"{where}: accessRoles names {calendar_id!r}; seed that calendar")
+        if role not in ACCESS_ROLES:
+            raise SeedError(
+                f"{where}: accessRoles of {calendar_id!r} is {role!r}; use one of"
+                f" {', '.join(ACCESS_ROLES)}"
+            )
+    return dict(given)
 
 
 def _faults(given: Sequence[Fault | Mapping[str, Any]]) -> list[Fault]:

@@ -27,6 +27,7 @@ SERVED_METHODS: dict[str, tuple[str, str]] = {
     "calendar.events.delete": ("DELETE", "calendars/{calendarId}/events/{eventId}"),
     "calendar.events.watch": ("POST", "calendars/{calendarId}/events/watch"),
     "calendar.channels.stop": ("POST", "channels/stop"),
+    "calendar.calendarList.get": ("GET", "users/me/calendarList/{calendarId}"),
 }
 # events.list's page size limit: not in the document, stated in the API reference.
 MAX_PAGE_SIZE = 2500

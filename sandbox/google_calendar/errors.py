@@ -28,10 +28,16 @@ DEFAULTS: dict[int, tuple[str, str, str, str]] = {
 class ApiError(Exception):
     """An error the emulator answers with, in Google's shape."""
 
-    def __init__(self, status: int, reason: str | None = None, message: str | None = None):
-        domain, default_reason, default_message, _ = DEFAULTS.get(status, DEFAULTS[500])
+    def __init__(
+        self,
+        status: int,
+        reason: str | None = None,
+        message: str | None = None,
+        domain: str | None = None,
+    ):
+        default_domain, default_reason, default_message, _ = DEFAULTS.get(status, DEFAULTS[500])
         self.status = status
-        self.domain = domain
+        self.domain = domain or default_domain
         self.reason = reason or default_reason
         self.message = message or default_message
         super().__init__(f"{status} {self.reason}: {self.message}")
@@ -58,3 +64,10 @@ def error_body(status: int) -> dict[str, Any]:
 def bad_request(message: str, reason: str = "invalid") -> ApiError:
     """A 400 naming what is wrong with the request."""
     return ApiError(400, reason, message)
+
+
+def writer_required() -> ApiError:
+    """The 403 Google answers a change to a calendar the caller may only read."""
+    return ApiError(
+        403, "requiredAccessLevel", "You need to have writer access to this calendar.", "calendar"
+    )

@@ -45,7 +45,7 @@ def list_events(store: CalendarStore, calendar_id: str, query: ListQuery) -> dic
         "description": "",
         "updated": now_rfc3339(),
         "timeZone": state.time_zone,
-        "accessRole": "owner",
+        "accessRole": state.access_role,
         "defaultReminders": [],
         "items": [_render(item) for _, item in page],
     }

@@ -8,6 +8,7 @@ import base64
 import binascii
 import html
 import json
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -18,13 +19,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.google_calendar.discovery import check_query
-from sandbox.google_calendar.errors import ApiError, bad_request
+from sandbox.google_calendar.errors import ApiError, bad_request, writer_required
 from sandbox.google_calendar.listing import list_events
 from sandbox.google_calendar.push import PushHub
 from sandbox.google_calendar.query import parse_list_query
-from sandbox.google_calendar.store import CalendarStore
+from sandbox.google_calendar.store import WRITER_ROLES, CalendarState, CalendarStore
 
 BASE = "/calendar/v3"
+CALENDAR_LIST = BASE + "/users/me/calendarList"
 EVENT_PAGE = "/calendar/event"
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -62,6 +64,7 @@ class CalendarApi:
             Route(events + "/{event_id}", self._guard(self.patch), methods=["PATCH"]),
             Route(events + "/{event_id}", self._guard(self.delete), methods=["DELETE"]),
             Route(BASE + "/channels/stop", self._guard(self.stop), methods=["POST"]),
+            Route(CALENDAR_LIST + "/{calendar_id}", self._guard(self.list_entry), methods=["GET"]),
             Route("/_google/expire-sync-tokens", self.expire, methods=["POST"]),
             Route(EVENT_PAGE, self.event_page, methods=["GET"]),  # a browser sends no token
             Route("/{path:path}", self._guard(self.not_served)),
@@ -104,6 +107,7 @@ class CalendarApi:
         check_query("calendar.events.insert", request.query_params.multi_items())
         body = await _json_body(request)
         calendar_id = request.path_params["calendar_id"]
+        self._writable(calendar_id)
         return JSONResponse(_with_link(self.store.insert(calendar_id, body), request, calendar_id))
 
     async def patch(self, request: Request) -> Response:
@@ -111,6 +115,7 @@ class CalendarApi:
         check_query("calendar.events.patch", request.query_params.multi_items())
         body = await _json_body(request)
         params = request.path_params
+        self._writable(params["calendar_id"])
         updated = self.store.patch(
             params["calendar_id"], params["event_id"], body, request.headers.get("if-match")
         )
@@ -120,8 +125,20 @@ class CalendarApi:
         """events.delete: 204 and the event is cancelled."""
         check_query("calendar.events.delete", request.query_params.multi_items())
         params = request.path_params
+        self._writable(params["calendar_id"])
         self.store.delete(params["calendar_id"], params["event_id"])
         return Response(status_code=204)
+
+    def _writable(self, calendar_id: str) -> None:
+        """404 for an unknown calendar, then Google's 403 when the caller may only read it."""
+        if self.store.calendar(calendar_id).access_role not in WRITER_ROLES:
+            raise writer_required()
+
+    async def list_entry(self, request: Request) -> Response:
+        """calendarList.get: the calendar as the caller's calendar list shows it."""
+        check_query("calendar.calendarList.get", request.query_params.multi_items())
+        state = self.store.calendar(request.path_params["calendar_id"])
+        return JSONResponse(_list_entry(state))
 
     async def watch(self, request: Request) -> Response:
         """events.watch: open a push channel on a calendar's events."""
@@ -172,6 +189,23 @@ class CalendarApi:
     async def not_served(self, request: Request) -> Response:
         """Anything else: Google's 404 shape."""
         raise ApiError(404, "notFound", f"{request.method} {request.url.path} is not served")
+
+
+def _list_entry(state: CalendarState) -> dict[str, Any]:
+    """A CalendarListEntry as Google renders a calendar shared with the caller."""
+    return {
+        "kind": "calendar#calendarListEntry",
+        "etag": f'"{zlib.crc32(f"{state.calendar_id} {state.access_role}".encode())}"',
+        "id": state.calendar_id,
+        "summary": state.calendar_id,
+        "timeZone": state.time_zone,
+        "colorId": "14",
+        "backgroundColor": "#9fe1e7",
+        "foregroundColor": "#000000",
+        "selected": True,
+        "accessRole": state.access_role,
+        "defaultReminders": [],
+    }
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

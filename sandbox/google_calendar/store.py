@@ -21,6 +21,9 @@ from sandbox.google_calendar.times import now_rfc3339
 Listener = Callable[[str], None]
 # Fields only the server writes; a client's values for them are ignored (as Google does).
 SERVER_FIELDS = ("kind", "etag", "created", "updated", "htmlLink")
+# CalendarListEntry.accessRole's values, and those that may change events.
+ACCESS_ROLES = ("freeBusyReader", "reader", "writerWithoutPrivateAccess", "writer", "owner")
+WRITER_ROLES = frozenset({"writerWithoutPrivateAccess", "writer", "owner"})
 
 
 @dataclass
@@ -39,6 +42,7 @@ class CalendarState:
     events: dict[str, StoredEvent] = field(default_factory=dict)
     generation: int = 0  # bumped to expire every sync token handed out so far
     time_zone: str = "UTC"
+    access_role: str = "owner"  # the caller's role: events.list and calendarList.get say it
 
 
 class CalendarStore:

@@ -12,7 +12,7 @@ import pytest
 from connectors.ical_json import Window, read_ical, vevent_to_launch_event
 from connectors.ics import IcsCalendarSource, IcsFeed
 from models.dates import event_day, event_last_day
-from models.errors import ConfigError, ConnectorError
+from models.errors import ConnectorError
 from models.event import EventStatus, LaunchEvent
 from tests.fixtures.calendars import NO_WAIT, WINDOW, IcsServer, vcalendar, vevent
 
@@ -144,7 +144,7 @@ def test_a_custom_vtimezone_puts_a_late_event_on_its_own_day() -> None:
         vevent("hq", "DTSTART;TZID=Launch HQ Time:20260301T083000", "SUMMARY:HQ launch"),
     )
     event = read(text)["hq"]
-    assert event.start.utcoffset() == dt.timedelta(hours=5, minutes=30)
+    assert offset(event) == dt.timedelta(hours=5, minutes=30)
     # 08:30 at +05:30 is 03:00 UTC, still the previous evening in Los Angeles.
     assert event_day(event, LA) == dt.date(2026, 2, 28)
 
@@ -231,13 +231,37 @@ def test_a_feed_answering_503_is_retried(ics_server: IcsServer) -> None:
     assert ics_server.hits["flaky.ics"] == 3
 
 
+def test_a_missing_feed_is_unread_and_named_without_its_token_while_the_others_read(
+    tmp_path: Path, ics_server: IcsServer
+) -> None:
+    ics_server.feeds["team/launches.ics"] = vcalendar(
+        vevent("remote", "DTSTART;VALUE=DATE:20260401")
+    ).encode()
+    good = IcsFeed.of(ics_server.url("team/launches.ics"))
+    private = IcsFeed.of(ics_server.url("calendar/ical/private-k3y5ecret/basic.ics"))
+    gone_file = IcsFeed.of(str(tmp_path / "absent.ics"))
+    source = IcsCalendarSource([private, good, gone_file], window=WINDOW, policy=NO_WAIT)
+    batch = source.events()
+    assert [(e.calendar_id, e.id) for e in batch.items] == [(good.id, "remote")]
+    assert batch.complete and batch.unread == (private.id, gone_file.id)
+    remote_problem, file_problem = batch.problems
+    host = ics_server.base.partition("://")[2]
+    assert remote_problem.item == f"calendar http://{host}/…/basic.ics"
+    assert "status 404" in remote_problem.error and "fix the URL" in remote_problem.error
+    assert "k3y5ecret" not in remote_problem.model_dump_json()
+    assert ics_server.hits["calendar/ical/private-k3y5ecret/basic.ics"] == 1  # 404: no retry
+    assert file_problem.item == f"calendar {gone_file.id}"
+    assert "no such file" in file_problem.error and "fix the path" in file_problem.error
+
+
 def test_an_unreadable_feed_fails_the_read_in_one_line(
     tmp_path: Path, ics_server: IcsServer
 ) -> None:
-    with pytest.raises(ConnectorError, match=r"^ics GET missing failed \(last status 404\)"):
-        IcsCalendarSource([IcsFeed("missing", ics_server.url("nope.ics"))], policy=NO_WAIT).events()
-    with pytest.raises(ConfigError, match=r"no such file .*; fix the path in calendar\.calendar_"):
-        IcsCalendarSource([IcsFeed.of(str(tmp_path / "absent.ics"))]).events()
+    ics_server.failures["down.ics"] = [503, 503, 503]
+    down = IcsFeed("down", ics_server.url("down.ics"))
+    with pytest.raises(ConnectorError, match=r"^ics GET down failed \(last status 503\)"):
+        IcsCalendarSource([down], policy=NO_WAIT).events()
+    assert ics_server.hits["down.ics"] == 3
     html = feed_file(tmp_path, "<html>login page</html>", "page.ics")
     with pytest.raises(ConnectorError, match="not an iCalendar feed") as caught:
         IcsCalendarSource([html]).events()

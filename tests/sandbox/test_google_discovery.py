@@ -90,6 +90,29 @@ def test_responses_fit_the_event_and_events_schemas(seeded: RunningCalendar) -> 
     body = {"id": "c", "type": "web_hook", "address": "http://127.0.0.1:9/"}
     channel = events.watch(calendarId=CALENDAR, body=body).execute()
     assert_fits(channel, {"$ref": "Channel"}, "events.watch")
+    entry = seeded.client().calendarList().get(calendarId=CALENDAR).execute()
+    assert_fits(entry, {"$ref": "CalendarListEntry"}, "calendarList.get")
+    assert (entry["id"], entry["accessRole"]) == (CALENDAR, "owner")
+
+
+def test_a_reader_sees_its_role_and_is_refused_changes_as_google_refuses_them(
+    google_sandbox: StartCalendar,
+) -> None:
+    event = google_event("a", dt.date(2026, 5, 1))
+    running = google_sandbox({CALENDAR: [event]}, access_roles={CALENDAR: "reader"})
+    client = running.client()
+    assert client.calendarList().get(calendarId=CALENDAR).execute()["accessRole"] == "reader"
+    assert client.events().list(calendarId=CALENDAR).execute()["accessRole"] == "reader"
+    patch = httpx.patch(f"{running.endpoint}calendars/{CALENDAR}/events/a", json={"summary": "x"})
+    assert patch.status_code == 403
+    assert patch.json()["error"]["errors"][0] == {
+        "domain": "calendar",
+        "reason": "requiredAccessLevel",
+        "message": "You need to have writer access to this calendar.",
+    }
+    unknown = httpx.get(f"{running.endpoint}users/me/calendarList/nobody@example.com")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["errors"][0]["reason"] == "notFound"
 
 
 @pytest.mark.parametrize(

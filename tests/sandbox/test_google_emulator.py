@@ -215,6 +215,20 @@ def test_faults_in_the_seed_are_served_like_jiras(tmp_path: Path) -> None:
     assert served_again.status_code == 200 and len(served_again.json()["items"]) == 2
 
 
+def test_access_roles_in_the_seed_set_the_callers_role_per_calendar(tmp_path: Path) -> None:
+    seed = {CALENDAR: [], "other@example.com": [], "accessRoles": {CALENDAR: "reader"}}
+    (tmp_path / "calendars.json").write_text(json.dumps(seed))
+    store = load_seed(tmp_path).store
+    assert {c: s.access_role for c, s in store.calendars.items()} == {
+        CALENDAR: "reader",
+        "other@example.com": "owner",
+    }
+    seed["accessRoles"] = {CALENDAR: "boss"}
+    (tmp_path / "calendars.json").write_text(json.dumps(seed))
+    with pytest.raises(SeedError, match=r"accessRoles of .* is 'boss'; use one of .*reader"):
+        load_seed(tmp_path)
+
+
 def test_a_bad_seeded_fault_is_a_seed_error_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "calendars.json").write_text('{"faults": [{"kind": "explode"}]}')
     with pytest.raises(SeedError, match=r"^calendars\.json faults: .*see sandbox/faults\.py$"):
