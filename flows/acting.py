@@ -153,11 +153,13 @@ def _settle(
         sink.comment(first.ticket, d)
         outcome.commented.append(first.ticket)
     slip = slips.get(d.release.id) if d.release else None
-    note = _write_back(d, runtime, slip, outcome)
+    # A run that died after the fetch stored the slip leaves it to this one, which must
+    # still move the event with its release (it marked it tentative; found by chaos).
+    told = slip or _recent_slip(runtime, d, now)
+    note = _write_back(d, runtime, told, outcome)
     alert = next((a for a in actions if a.kind is ActionKind.ALERT), None)
     recipients = route(d, runtime.config.alerts, runtime.config.policy) if alert else ()
     if alert is not None and recipients:
-        told = slip or _recent_slip(runtime, d, now)
         item = DigestItem(d, told, ticket_url or _ticket_url(sink, ticket_key), note)
         if alert.urgency is Urgency.DIGEST and runtime.config.alerts.digest:
             return _Pending(item, recipients, ticket_key)

@@ -40,6 +40,7 @@ from models.dates import zone
 from models.plan import Severity
 from models.reconcile import reconcile
 from sandbox.chaos_child import CRASH_EXIT, ChildSpec, CrashPlan, run_child, start_child
+from sandbox.chaos_reference import differences, missed_intermediate, user_view
 from sandbox.chaos_webhooks import Courier
 from sandbox.chaos_world import (
     CLIENT_TIMEOUT,
@@ -98,6 +99,9 @@ class ScheduleResult:
     seed: int
     runs: list[RunRecord] = field(default_factory=list)
     final: Check = field(default_factory=Check)
+    unlike_reference: list[str] = field(default_factory=list)  # vs. the fault-free world
+    told_only_without_faults: int = 0  # alerts about since-gone states that faults skipped
+    reference_seconds: float = 0.0  # wall time spent in the fault-free world
     recoveries: list[float] = field(default_factory=list)
     unsettled_at_end: float | None = None
 
@@ -162,6 +166,9 @@ class ChaosWorld:
         self.outbox = self._stack.enter_context(Outbox(self.workdir / "outbox"))
         self.courier = self._stack.enter_context(Courier(self.running.jira, self.config_key))
         config = sandbox_config(self.running, self.state_url)
+        # Write-back on: runs move events with slipped releases or mark them tentative, so a
+        # crash can fall between a calendar write and its alert (boundaries event_*).
+        config["calendar"]["write_back"] = True
         config["alerts"] = {
             "smtp": self.outbox.url,
             "routes": [{"projects": [PROJECT], "notify": list(RECIPIENTS)}],
@@ -201,6 +208,19 @@ class ChaosWorld:
     def run(self, spec: ChildSpec) -> int:
         """One sync in a child process; its exit status."""
         return run_child(spec)
+
+    def settle(self, most: int = 3) -> int:
+        """Clean runs until one writes nothing back to the calendar; the last exit status.
+
+        An event moved with its release ends its divergence only on the run after.
+        """
+        for _ in range(most):
+            spec = self.spec("plain")
+            code = self.run(spec)
+            result = self.result_of(spec) if code == 0 else None
+            if code != 0 or result is None or not (result["outcome"] or {}).get("calendar"):
+                return code
+        return code
 
     def result_of(self, spec: ChildSpec) -> dict[str, Any] | None:
         """What a finished child reported (skipped, outcome counts, failures); None if it died."""
@@ -327,8 +347,13 @@ def run_schedule(
     *,
     crash_chance: float = 0.5,
     most_faults: int = 4,
+    reference: ChaosWorld | None = None,
 ) -> ScheduleResult:
-    """`runs` seeded runs (mutate, arm faults, maybe crash, check), then a clean final run."""
+    """`runs` seeded runs (mutate, arm faults, maybe crash, check), then a clean final run.
+
+    With a `reference` world, each edit and run is replayed there without faults or
+    crashes, and the two worlds' final user views are compared (`sandbox.chaos_reference`).
+    """
     rng = random.Random(seed)
     result = ScheduleResult(seed)
     disturbed_at: float | None = None
@@ -337,6 +362,8 @@ def run_schedule(
         kind = draw_kind(rng)
         if rng.random() < 0.7:
             mutation = mutate(world.running, rng, world.today)
+            if reference is not None:
+                mutation.replay(reference.running)
         plan, crash = draw_faults(rng, most_faults), draw_crash(rng, crash_chance)
         if kind == "full":
             plan.expire_tokens = False  # a full read holds no token to expire
@@ -357,13 +384,37 @@ def run_schedule(
         if disturbed_at is not None and record.check.settled:
             result.recoveries.append(time.monotonic() - disturbed_at)
             disturbed_at = None
-    code = world.run(world.spec("plain"))
+        if reference is not None:
+            result.reference_seconds += _replay_run(reference, kind, targets)
+    code = world.settle()
     result.final = world.check(final=True)
     if disturbed_at is not None and result.final.settled:
         result.recoveries.append(time.monotonic() - disturbed_at)
     if code != 0:
         result.final.missed.append(f"the clean final run exited with {code}")
+    if reference is not None:
+        _compare_with(reference, world, result)
     return result
+
+
+def _replay_run(reference: ChaosWorld, kind: str, targets: tuple[str, ...]) -> float:
+    """The same run in the fault-free world; its seconds. It must succeed."""
+    started = time.monotonic()
+    code = reference.run(reference.spec(kind, targets))
+    if code != 0:
+        raise RuntimeError(f"a fault-free reference run exited with {code}; see its log")
+    return time.monotonic() - started
+
+
+def _compare_with(reference: ChaosWorld, world: ChaosWorld, result: ScheduleResult) -> None:
+    """Settle the fault-free world too, then note where the two show users different things."""
+    started = time.monotonic()
+    if reference.settle() != 0:
+        raise RuntimeError("the fault-free reference world's final run failed; see its log")
+    result.reference_seconds += time.monotonic() - started
+    faulty, clean = user_view(world), user_view(reference)
+    result.unlike_reference = differences(faulty, clean)
+    result.told_only_without_faults = missed_intermediate(faulty, clean)
 
 
 def _webhook_targets(

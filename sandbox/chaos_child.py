@@ -12,31 +12,43 @@ tell a duplicate delivery from two different alerts with the same subject.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import multiprocessing
 import os
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import Alert, Notifier, TicketRef, TicketSink
+from connectors.base import Alert, Batch, Notifier, TicketRef, TicketSink, WriteBack
+from connectors.google_calendar import GoogleCalendarSource
+from connectors.state_seen import NO_CHANGES, Changes, Slip
 from connectors.state_store import StateStore
+from models.event import LaunchEvent
 from models.plan import Divergence
+from models.release import Release
 
 if TYPE_CHECKING:
     from flows.bootstrap import Runtime
 
 CRASH_EXIT = 86  # the exit status of a child killed on purpose at a boundary
-# Where a real process may die between two side effects (see flows/acting.py's order).
+# Where a real process may die between two side effects (flows/fetching.py's state writes,
+# then flows/acting.py's order).
 BOUNDARIES = (
+    "dates_recorded",  # after the slips are stored, before the snapshot is
+    "snapshot_applied",  # after the snapshot is stored, before the cursors are
+    "cursors_saved",  # after the cursors are stored, before anything is acted on
     "ticket_opened",  # after the ticket exists, before its alert
     "alert_claimed",  # between claim and send
     "alert_sent",  # after the e-mail left, before it is confirmed and recorded
     "commented",  # after a comment, before its alert
     "resolved",  # after the resolve transition, before the divergence is forgotten
     "recorded",  # after one divergence is recorded, before the next is acted on
+    "event_moved",  # after write-back moved an event with its release, before the alert
+    "event_marked",  # after write-back marked an event tentative, before the alert
 )
 PRELOAD = ["sandbox.chaos", "flows.sync", "flows.live", "connectors.jira_tickets"]
 
@@ -149,11 +161,63 @@ class CrashingStore(StateStore):
         super().record_divergence(config_key, identity, fingerprint, ticket)
         self.boundaries.passed("recorded")
 
+    def record_release_dates(
+        self,
+        config_key: str,
+        releases: Iterable[Release],
+        seen_at: dt.datetime,
+        changes: Changes = NO_CHANGES,
+    ) -> list[Slip]:
+        """Note the dates (and slips), then maybe die before the snapshot is stored."""
+        slips = super().record_release_dates(config_key, releases, seen_at, changes)
+        self.boundaries.passed("dates_recorded")
+        return slips
+
+    def apply_snapshot(
+        self,
+        config_key: str,
+        releases: Iterable[Release],
+        events: Iterable[LaunchEvent],
+        *,
+        complete: bool,
+    ) -> None:
+        """Store the snapshot, then maybe die before the cursors are saved."""
+        super().apply_snapshot(config_key, releases, events, complete=complete)
+        self.boundaries.passed("snapshot_applied")
+
+    def save_cursors(self, config_key: str, values: Mapping[str, str]) -> None:
+        """Save the cursors, then maybe die before anything is acted on."""
+        super().save_cursors(config_key, values)
+        self.boundaries.passed("cursors_saved")
+
+
+class CrashingCalendar:
+    """The real Google calendar source, with a possible death after each write-back."""
+
+    def __init__(self, inner: GoogleCalendarSource, boundaries: Boundaries) -> None:
+        self.inner, self.boundaries = inner, boundaries
+
+    def events(self, cursor: Mapping[str, str] | None = None) -> Batch[LaunchEvent]:
+        """Read (no write: no boundary)."""
+        return self.inner.events(cursor)
+
+    def move_event(
+        self, calendar_id: str, event_id: str, new_date: dt.date, etag: str | None = None
+    ) -> WriteBack:
+        """Move the event with its release, then maybe die."""
+        done = self.inner.move_event(calendar_id, event_id, new_date, etag)
+        self.boundaries.passed("event_moved")
+        return done
+
+    def mark_tentative(self, calendar_id: str, event_id: str, etag: str | None = None) -> WriteBack:
+        """Mark the event tentative, then maybe die."""
+        done = self.inner.mark_tentative(calendar_id, event_id, etag)
+        self.boundaries.passed("event_marked")
+        return done
+
 
 def child_main(spec: ChildSpec) -> None:
     """The child's body: one sync with the real adapters, wrapped for crashes."""
-    import datetime as dt
-
     from prefect import flow
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -181,6 +245,11 @@ def child_main(spec: ChildSpec) -> None:
         store = CrashingStore.open(config.state.url)
         assert isinstance(store, CrashingStore)  # `open` is typed as the base class's
         store.boundaries = boundaries
+        calendar = runtime.sources.calendar
+        if isinstance(calendar, GoogleCalendarSource):
+            crashing = CrashingCalendar(calendar, boundaries)
+            sources = dataclasses.replace(runtime.sources, calendar=crashing)
+            runtime = dataclasses.replace(runtime, sources=sources)
         assert runtime.sink is not None and runtime.notifier is not None
         wrapped = dataclasses.replace(
             runtime,

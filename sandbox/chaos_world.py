@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,14 +93,23 @@ def calendars_seed(today: dt.date) -> dict[str, list[dict[str, Any]]]:
 
 @dataclass
 class Mutation:
-    """What a person changed between two runs, and the releases it concerns."""
+    """What a person changed between two runs, the releases it concerns, and the change
+    itself, so a fault-free reference world can make the very same edit."""
 
     description: str
     release_ids: tuple[str, ...]
+    replay: Callable[[RunningSandboxes], object] = lambda running: None
 
 
 def mutate(running: RunningSandboxes, rng: random.Random, today: dt.date) -> Mutation:
-    """One change a person makes: move a version or an event, cancel or add an event."""
+    """One change a person makes (move a version or an event, cancel or add an event), made."""
+    mutation = draw_mutation(running, rng, today)
+    mutation.replay(running)
+    return mutation
+
+
+def draw_mutation(running: RunningSandboxes, rng: random.Random, today: dt.date) -> Mutation:
+    """The change a person makes next, drawn from the world as it is; not yet made."""
     jira, google = running.jira, running.google
     vid = rng.choice(VERSION_IDS)
     version = jira.versions[vid]
@@ -110,22 +120,31 @@ def mutate(running: RunningSandboxes, rng: random.Random, today: dt.date) -> Mut
     choice = rng.choice(("move_version", "move_event", "align_event", "cancel", "add"))
     if choice == "move_version" or (choice in ("move_event", "align_event", "cancel") and not mine):
         day = _within(today, release_day + dt.timedelta(days=rng.choice((-5, -2, 2, 4, 7))))
-        jira.move_version(vid, day)
-        return Mutation(f"version {vid} -> {day}", (vid,))
+        return Mutation(f"version {vid} -> {day}", (vid,), lambda r: r.jira.move_version(vid, day))
     if choice in ("move_event", "align_event"):
-        event = rng.choice(mine)
+        event_id = str(rng.choice(mine)["id"])
         shift = 0 if choice == "align_event" else rng.choice((-3, -1, 1, 5))
         day = _within(today, release_day + dt.timedelta(days=shift))
-        google.move_event(CALENDAR, event["id"], day)
-        return Mutation(f"event {event['id']} -> {day}", (vid,))
+        return Mutation(
+            f"event {event_id} -> {day}",
+            (vid,),
+            lambda r: r.google.move_event(CALENDAR, event_id, day),
+        )
     if choice == "cancel":
-        event = rng.choice(mine)
-        google.cancel_event(CALENDAR, event["id"])
-        return Mutation(f"event {event['id']} cancelled", (vid,))
+        event_id = str(rng.choice(mine)["id"])
+        return Mutation(
+            f"event {event_id} cancelled",
+            (vid,),
+            lambda r: r.google.cancel_event(CALENDAR, event_id),
+        )
     event_id = f"ev{vid}{rng.randrange(10**6):06d}"
     day = _within(today, release_day + dt.timedelta(days=rng.choice((0, 0, 2))))
-    google.insert_event(CALENDAR, launch_event(event_id, vid, str(version["name"]), day))
-    return Mutation(f"event {event_id} added on {day}", (vid,))
+    added = launch_event(event_id, vid, str(version["name"]), day)
+    return Mutation(
+        f"event {event_id} added on {day}",
+        (vid,),
+        lambda r: r.google.insert_event(CALENDAR, dict(added)),
+    )
 
 
 def _within(today: dt.date, day: dt.date) -> dt.date:

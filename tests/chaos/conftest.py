@@ -34,3 +34,10 @@ def make_world(tmp_path: Path, api_url: str) -> Iterator[Callable[[str | None], 
 def world(make_world: Callable[[str | None], ChaosWorld]) -> ChaosWorld:
     """A ChaosWorld on a SQLite state file."""
     return make_world(None)
+
+
+@pytest.fixture
+def reference(tmp_path: Path, api_url: str) -> Iterator[ChaosWorld]:
+    """A second, fault-free ChaosWorld (same seed data) in its own directory."""
+    with world_in(tmp_path / "reference", api_url=api_url) as clean:
+        yield clean

@@ -64,3 +64,31 @@ def test_a_ticket_whose_run_died_before_recording_it_is_resolved_when_aligned(
     status = world.running.jira.issues[opened]["fields"]["status"]
     assert status["statusCategory"]["key"] == "done"  # not left open with nobody to close it
     assert world.check(final=True) == Check()
+
+
+def _event(world: ChaosWorld, event_id: str) -> tuple[dt.date, str]:
+    resource = world.running.google.store.snapshot(CALENDAR)[1]
+    (event,) = [e.resource for e in resource if e.resource["id"] == event_id]
+    return dt.date.fromisoformat(event["start"]["date"]), str(event["status"])
+
+
+def test_a_crash_in_the_fetch_or_after_a_calendar_write_back_is_repaired_by_the_next_run(
+    world: ChaosWorld,
+) -> None:
+    # The fetch stores slips, then the snapshot, then cursors: die after each in turn; then
+    # after write-back marks the first off-date blog post tentative.
+    for boundary in ("dates_recorded", "snapshot_applied", "cursors_saved", "event_marked"):
+        _crash_at(world, boundary)
+    assert world.run(world.spec("plain")) == 0
+    assert _event(world, "ev102a")[1] == _event(world, "ev104a")[1] == "tentative"
+    # 1.0 slips; its blog post was on its date, so write-back moves it along, then dies.
+    world.running.jira.move_version("101", _day(world, "101") + dt.timedelta(days=2))
+    _crash_at(world, "event_moved")
+    assert _event(world, "ev101a") == (_day(world, "101"), "confirmed")
+    # 1.2 slips; the run dies right after noting the slip, before acting on it.
+    world.running.jira.move_version("103", _day(world, "103") + dt.timedelta(days=3))
+    _crash_at(world, "dates_recorded")
+    assert world.settle() == 0
+    # The next run still knows the slip: the post follows its release, not just flagged.
+    assert _event(world, "ev103a") == (_day(world, "103"), "confirmed")
+    assert world.check(final=True) == Check()
