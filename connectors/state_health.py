@@ -1,4 +1,5 @@
-"""What the store remembers about its sources' health and the push channels it opened.
+"""What the store remembers about its sources' health, the push channels it opened and
+when webhooks last arrived.
 
 Functions over an open connection; `StateStore` gives each its own transaction.
 """
@@ -7,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from connectors import state_db
-from connectors.state_schema import source_health, watch_channels
-from models.freshness import Channel, SourceHealth
+from connectors.state_schema import source_health, watch_channels, webhook_activity
+from models.freshness import Channel, SourceHealth, WebhookActivity
 
 
 def record_read(
@@ -85,6 +86,39 @@ def channels(db: Connection, config_key: str) -> list[Channel]:
     ).mappings()
     return [
         Channel(r["calendar_id"], r["channel_id"], r["resource_id"], r["expires_at"]) for r in rows
+    ]
+
+
+def note_webhook(
+    db: Connection, config_key: str, source: str, at: dt.datetime, now: dt.datetime, *, change: bool
+) -> None:
+    """Note a webhook accepted (change False) or a change a sync saw (True) at `at`.
+
+    Each writer touches only its own column, and a change only moves forward: the receiver
+    and the syncs run in different processes.
+    """
+    c = webhook_activity.c
+    column = "last_change" if change else "last_notified"
+    row = {"config_key": config_key, "source": source, "first_seen": now, column: at}
+    if state_db.insert_new(db, webhook_activity, row):
+        return
+    newer = or_(c[column].is_(None), c[column] < at)
+    db.execute(
+        update(webhook_activity)
+        .where(c.config_key == config_key, c.source == source, newer)
+        .values({column: at})
+    )
+
+
+def webhook_activity_of(db: Connection, config_key: str) -> list[WebhookActivity]:
+    """Every watched source's webhook activity, by name."""
+    c = webhook_activity.c
+    rows = db.execute(
+        select(webhook_activity).where(c.config_key == config_key).order_by(c.source)
+    ).mappings()
+    return [
+        WebhookActivity(r["source"], r["first_seen"], r["last_notified"], r["last_change"])
+        for r in rows
     ]
 
 

@@ -171,3 +171,15 @@ watch_channels = Table(
     Column("resource_id", String(500), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# Per watched source ("jira", "google:<calendar id>"): when the receiver last accepted one of
+# its webhooks and when a sync last saw it change, so silence on a live channel shows.
+webhook_activity = Table(
+    "launchsync_webhook_activity",
+    metadata,
+    _config_key(),
+    Column("source", String(600), primary_key=True),
+    Column("first_seen", UTCDateTime, nullable=False),  # the baseline before any webhook
+    Column("last_notified", UTCDateTime, nullable=True),
+    Column("last_change", UTCDateTime, nullable=True),  # the newest change a sync saw
+)

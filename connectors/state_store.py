@@ -29,7 +29,7 @@ from connectors import state_db, state_health, state_seen
 from connectors.state_schema import alerts, cursors, divergences, locks, runs
 from connectors.state_seen import NO_CHANGES, Changes, Slip, require_aware
 from models.event import LaunchEvent
-from models.freshness import Channel, SourceHealth
+from models.freshness import Channel, SourceHealth, WebhookActivity
 from models.reconcile import KnownDivergence
 from models.release import Release
 
@@ -404,3 +404,20 @@ class StateStore:
         """Forget a calendar's push channel."""
         with self._tx("forget_channel") as db:
             state_health.forget_channel(db, config_key, calendar_id)
+
+    def record_webhook(self, config_key: str, source: str) -> None:
+        """Note that the receiver accepted an authenticated webhook of `source` now."""
+        with self._tx("record_webhook") as db:
+            now = self._clock()
+            state_health.note_webhook(db, config_key, source, now, now, change=False)
+
+    def record_change(self, config_key: str, source: str, at: dt.datetime) -> None:
+        """Note a change of a webhook-watched `source` a sync saw, made at `at`."""
+        require_aware("at", at)
+        with self._tx("record_change") as db:
+            state_health.note_webhook(db, config_key, source, at, self._clock(), change=True)
+
+    def webhook_activity(self, config_key: str) -> list[WebhookActivity]:
+        """When each watched source's webhooks last arrived and it last changed."""
+        with self._tx("webhook_activity") as db:
+            return state_health.webhook_activity_of(db, config_key)

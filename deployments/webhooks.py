@@ -9,6 +9,8 @@ that event starts a targeted sync of just the affected releases.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import time
 import uuid
@@ -16,18 +18,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from deployments.webhook_auth import ReplayGuard, verify_google, verify_jira
 from models.config import Config
-from models.errors import WebhookError
+from models.errors import LaunchsyncError, WebhookError
+from models.freshness import GOOGLE_WEBHOOKS, JIRA_WEBHOOKS
 
+log = logging.getLogger(__name__)
 EVENT_NAME = "launchsync.source.changed"
+# Google's resource URI: https://www.googleapis.com/calendar/v3/calendars/<id>/events?...
+CALENDAR_IN_URI = re.compile(r"/calendars/([^/?#]+)/events")
 NAMESPACE = uuid.UUID("6f1c2a52-6c1e-4a43-9d0b-2f8f3b1e7a10")
 
 
@@ -55,6 +63,9 @@ class ChangeNotice:
 
 
 Emit = Callable[[ChangeNotice], None]
+# Told the source of each accepted notification ("jira", "google:<calendar id>"): the
+# watchdog's evidence that webhooks still arrive (StateStore.record_webhook in production).
+Heard = Callable[[str], None]
 
 
 def emit_prefect_event(notice: ChangeNotice) -> None:
@@ -143,10 +154,26 @@ def settings_from(config: Config, config_key: str) -> ReceiverSettings:
     )
 
 
-def build_receiver(settings: ReceiverSettings, emit: Emit = emit_prefect_event) -> Starlette:
+def google_source(resource_uri: str) -> str | None:
+    """The webhook source a Google notification is about, from its X-Goog-Resource-URI."""
+    found = CALENDAR_IN_URI.search(resource_uri)
+    return GOOGLE_WEBHOOKS + unquote(found.group(1)) if found else None
+
+
+def build_receiver(
+    settings: ReceiverSettings, emit: Emit = emit_prefect_event, heard: Heard | None = None
+) -> Starlette:
     """The ASGI app: POST /webhooks/jira and /webhooks/google, GET /healthz."""
     guard = ReplayGuard(settings.replay_window_seconds)
     coalescer = Coalescer(settings.config_key, settings.coalesce_seconds, emit)
+
+    async def note(source: str | None) -> None:
+        if heard is None or source is None:
+            return
+        try:
+            await run_in_threadpool(heard, source)
+        except LaunchsyncError as exc:  # the notification still counts; only the watch lapses
+            log.warning("launchsync webhooks: could not note a %s webhook: %s", source, exc)
 
     async def jira(request: Request) -> JSONResponse:
         if settings.jira_secret is None:
@@ -164,6 +191,7 @@ def build_receiver(settings: ReceiverSettings, emit: Emit = emit_prefect_event) 
         if not guard.first_time(f"jira:{delivery}"):
             raise WebhookError(409, f"delivery {delivery[:64]} was already received")
         coalescer.add(f"jira:{delivery}", "jira", release_ids)
+        await note(JIRA_WEBHOOKS)
         return JSONResponse({"accepted": True, "release_ids": release_ids}, status_code=202)
 
     async def google(request: Request) -> JSONResponse:
@@ -172,13 +200,16 @@ def build_receiver(settings: ReceiverSettings, emit: Emit = emit_prefect_event) 
         await _limited_body(request, settings.max_body_bytes)
         channel = verify_google(request.headers, settings.google_token.get_secret_value())
         number = request.headers.get("x-goog-message-number", "")
+        source = google_source(request.headers.get("x-goog-resource-uri", ""))
         if request.headers.get("x-goog-resource-state") == "sync":
+            await note(source)  # a new channel's first message: it delivers, the watch starts
             return JSONResponse({"accepted": False, "reason": "sync handshake"}, status_code=200)
         if not number:  # fuzz-found: was a 409 claiming the message was already received
             raise WebhookError(400, "missing X-Goog-Message-Number")
         if not guard.first_time(f"google:{channel}:{number}"):
             raise WebhookError(409, f"message {number[:20]} of channel was already received")
         coalescer.add(f"google:{channel}:{number}", "google", [])
+        await note(source)
         return JSONResponse({"accepted": True}, status_code=202)
 
     async def health(request: Request) -> JSONResponse:

@@ -18,8 +18,24 @@ from models.plan import Plan, Severity
 
 
 def divergence_rows(plan: Plan) -> list[dict[str, Any]]:
-    """One row per divergence, most urgent first."""
-    return [
+    """One row per divergence, most urgent first; while blind, first a row per blind source.
+
+    An empty table reads as "all in sync": a blind run must say its launches are unknown.
+    """
+    blind = [
+        {
+            "severity": "unknown",
+            "kind": "blind",
+            "release": "",
+            "jira date": "",
+            "event": "",
+            "event date": "",
+            "delta days": "",
+            "message": f"launches are unknown: blind to {b.source}: {b.reason}",
+        }
+        for b in plan.blind
+    ]
+    return blind + [
         {
             "severity": d.severity.value,
             "kind": d.kind.value,
@@ -92,7 +108,8 @@ def publish(
     create_table_artifact(
         rows,
         key=f"{config_key}-divergences",
-        description=f"launchsync divergences for {plan.today}",
+        description=f"launchsync divergences for {plan.today}"
+        + (" (launches unknown: launchsync is blind)" if plan.blind else ""),
     )
     create_markdown_artifact(
         redactor(summary_markdown(plan, outcome, slips, dry_run)),

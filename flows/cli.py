@@ -255,15 +255,22 @@ def run_webhooks(args: argparse.Namespace, console: Console) -> int:
     """`launchsync webhooks`: the receiver on the configured host and port."""
     import uvicorn
 
-    from deployments.webhooks import build_receiver, settings_from
+    from connectors.state_store import StateStore
+    from deployments.webhooks import build_receiver, emit_prefect_event, settings_from
     from flows.bootstrap import config_key_of, load_with_secrets
 
     config, redactor = load_with_secrets(args.config)
     redactor.install()
-    settings = settings_from(config, config_key_of(args.config))
+    key = config_key_of(args.config)
+    settings = settings_from(config, key)
     hooks = config.webhooks
     console.print(f"launchsync webhooks on http://{hooks.host}:{hooks.port}/webhooks/(jira|google)")
-    uvicorn.run(build_receiver(settings), host=hooks.host, port=hooks.port, log_level="info")
+    # The store notes each source's last webhook: the watchdog's proof that they still arrive.
+    with StateStore.open(config.state.url) as store:
+        app = build_receiver(
+            settings, emit_prefect_event, lambda source: store.record_webhook(key, source)
+        )
+        uvicorn.run(app, host=hooks.host, port=hooks.port, log_level="info")
     return 0
 
 

@@ -27,6 +27,7 @@ Explain = Callable[[Exception], str]  # a probe's failure, as a line from doctor
 # Only builds the mail URL whose server is greeted; nothing is ever sent to it.
 SMTP_PROBE_RECIPIENT = "postmaster@example.invalid"
 TICKETS = "tickets in "
+WRITE_BACK = "write-back to "
 UNREACHABLE = ("connection refused", "connection lost", "timeout", "unknown host")
 
 
@@ -48,8 +49,8 @@ def run_checks(config_path: Path) -> list[Check]:
         return [Check("config", str(config_path), False, msg.CONFIG_INVALID.say(config_error=exc))]
     checks = [Check("config", str(config_path), True, "valid")]
     for system, what, probe, explain in _probes(config):
-        if what.startswith(TICKETS) and not checks[-1].ok:
-            continue  # Jira cannot be read: asking it about permissions would only wait again
+        if what.startswith((TICKETS, WRITE_BACK)) and not checks[-1].ok:
+            continue  # the system cannot be read: asking about permissions would only wait again
         checks.append(_run(system, what, probe, explain, redactor))
     return checks + freshness_checks(config, config_key_of(config_path), redactor)
 
@@ -57,7 +58,7 @@ def run_checks(config_path: Path) -> list[Check]:
 def freshness_checks(config: Config, config_key: str, redactor: Redactor) -> list[Check]:
     """How fresh each source is, from what the syncs recorded (nothing is read now)."""
     from connectors.state_store import StateStore
-    from flows.freshness import lasting
+    from flows.freshness import lasting, webhook_sources
 
     now = dt.datetime.now(dt.UTC)
     try:
@@ -65,19 +66,26 @@ def freshness_checks(config: Config, config_key: str, redactor: Redactor) -> lis
             health = store.source_health(config_key)
             blind = {b.source: b for b in lasting(store, config, config_key, now, watchdog=True)}
             last_sync = store.last_success(config_key)
+            watched = webhook_sources(config)
+            heard = [w for w in store.webhook_activity(config_key) if w.source in watched]
     except LaunchsyncError:
         return []  # the state check above already says what is wrong with the store
     if not health and last_sync is None:
         return [Check("freshness", "sync", True, "no sync has run yet: run `launchsync apply`")]
     checks = []
     for h in health:
-        seen = f"last read {_ago(h.last_success, now)}"
+        read = "renewed" if h.source.startswith("push:") else "read"  # a channel's is renewal
+        seen = f"last {read} {_ago(h.last_success, now)}"
         failing = f"; {h.failures} failed reads since: {h.last_error}" if h.failures else ""
         detail = _blind(blind[h.source].reason) if h.source in blind else seen + failing
         checks.append(Check("freshness", h.source, h.source not in blind, redactor(detail)))
     for source, b in blind.items():
         if source not in {h.source for h in health}:
             checks.append(Check("freshness", source, False, redactor(_blind(b.reason))))
+    for w in heard:
+        if f"webhook:{w.source}" not in blind:
+            detail = f"last webhook {_ago(w.last_notified, now)}"
+            checks.append(Check("freshness", f"webhook:{w.source}", True, detail))
     if "sync" not in blind:
         checks.append(Check("freshness", "sync", True, f"last success {_ago(last_sync, now)}"))
     return checks
@@ -147,7 +155,19 @@ def _probes(config: Config) -> Iterator[tuple[str, str, Probe, Explain]]:
     kind, calendar = config.calendar.kind, ", ".join(config.calendar.calendar_ids)
     unreadable = partial(_calendar_trouble, kind)
     yield kind, calendar, lambda: _read(live.calendar_source(config).events()), unreadable
+    if config.calendar.write_back:
+        yield kind, f"{WRITE_BACK}{calendar}", lambda: _write_access(config), unreadable
     yield from _alert_probes(config)
+
+
+def _write_access(config: Config) -> str:
+    """Fail when write-back is on and the account may only read a configured calendar."""
+    source = live.calendar_source(config)
+    refused: dict[str, str] = getattr(source, "read_only_calendars", dict)()
+    if refused:
+        calendars = ", ".join(f"{cid} (access role {role})" for cid, role in refused.items())
+        raise _Said(msg.CALENDAR_READ_ONLY.say(calendars=calendars))
+    return "may change events"
 
 
 def _ticket_permissions(config: Config, project: str) -> str:
@@ -228,8 +248,9 @@ def _read(batch: Any) -> str:
 
 def _unread(batch: Any) -> str:
     """The problems of the calendars a read left out, or their names when none is found."""
-    items = {f"calendar {calendar_id}" for calendar_id in batch.unread}
-    said = [p for p in batch.problems if p.item in items]
+    # Calendar-level problems are named "calendar <id>" (an ICS feed URL only by host and
+    # file name: the URL can be its password), event-level ones otherwise.
+    said = [p for p in batch.problems if p.item.startswith("calendar ")]
     if not said:
         return f"could not read calendar {', '.join(batch.unread)}"
     # Each problem is "what; fix": list every calendar's what, then the fix once.

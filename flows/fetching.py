@@ -10,9 +10,10 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from connectors.base import Batch
 from flows.bootstrap import Runtime
+from flows.freshness import webhook_sources
 from models.errors import ConnectorError, LaunchsyncError
 from models.event import LaunchEvent
-from models.freshness import Blindness
+from models.freshness import GOOGLE_WEBHOOKS, JIRA_WEBHOOKS, Blindness
 from models.plan import ItemProblem
 from models.release import Release
 
@@ -79,6 +80,7 @@ def fetch(runtime: Runtime, *, full: bool, persist: bool, now: dt.datetime) -> F
             key,
             {**_prefixed(RELEASES, release_batch.cursor), **_prefixed(EVENTS, event_batch.cursor)},
         )
+        _note_changes(runtime, release_batch, event_batch, now)
     problems = [*release_batch.problems, *event_batch.problems]
     failed = [f for f in (release_failure, event_failure) if f is not None]
     return Fetched(releases, events, problems, slips, failed)
@@ -105,6 +107,26 @@ def _read(
     if persist:
         runtime.store.record_read(runtime.config_key, source)
     return batch, None
+
+
+def _note_changes(
+    runtime: Runtime, releases: Batch[Release], events: Batch[LaunchEvent], now: dt.datetime
+) -> None:
+    """Note the newest change a delta read brought from each webhook-watched source.
+
+    Only deltas: a full read returns old items too, which no webhook announced now. An item
+    without `updated` (a Jira version) changed between the last read and `now`.
+    """
+    newest: dict[str, dt.datetime] = {}
+    changed = [] if releases.complete else [(JIRA_WEBHOOKS, r.updated) for r in releases.items]
+    if not events.complete:
+        changed += [(GOOGLE_WEBHOOKS + e.calendar_id, e.updated) for e in events.items]
+    for source, updated in changed:
+        newest[source] = max(newest.get(source, updated or now), updated or now)
+    watched = webhook_sources(runtime.config)
+    for source, at in newest.items():
+        if source in watched:
+            runtime.store.record_change(runtime.config_key, source, at)
 
 
 def _http(status: int | str | None) -> int | None:

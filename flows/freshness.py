@@ -15,13 +15,33 @@ from flows.acting import ActOutcome, send_once
 from flows.bootstrap import Runtime
 from models.config import Config
 from models.errors import LaunchsyncError
-from models.freshness import Blindness, FreshnessRules, assess
+from models.freshness import (
+    GOOGLE_WEBHOOKS,
+    JIRA_WEBHOOKS,
+    PUSH,
+    Blindness,
+    FreshnessRules,
+    assess,
+)
 
 
 def rules_of(config: Config) -> FreshnessRules:
     """The config's freshness section as rules."""
     section = config.freshness
-    return FreshnessRules(dt.timedelta(minutes=section.stale_after_minutes), section.failed_runs)
+    return FreshnessRules(
+        dt.timedelta(minutes=section.stale_after_minutes),
+        section.failed_runs,
+        dt.timedelta(minutes=section.webhook_silence_minutes),
+    )
+
+
+def webhook_sources(config: Config) -> set[str]:
+    """The sources whose changes webhooks announce: `jira`, `google:<calendar id>`."""
+    hooks = config.webhooks
+    watched = {JIRA_WEBHOOKS} if hooks.jira_secret is not None else set()
+    if hooks.google_token is not None and config.calendar.kind == "google":
+        watched |= {GOOGLE_WEBHOOKS + c for c in config.calendar.calendar_ids}
+    return watched
 
 
 def lasting(
@@ -29,16 +49,27 @@ def lasting(
 ) -> list[Blindness]:
     """Blindness that has lasted: failures in a row, spent credentials, stale sources.
 
-    The watchdog also looks at push channels and at when a sync last succeeded, which a
-    running sync need not: it is the proof that syncs run.
+    The watchdog also looks at push channels, webhooks and when a sync last succeeded,
+    which a running sync need not: it just read both sides itself.
     """
+    if not watchdog:
+        return assess(store.source_health(config_key), rules_of(config), now)
+    calendars = set(config.calendar.calendar_ids)
+    # A calendar that left the config takes its channel's renewal failures along.
+    health = [
+        h
+        for h in store.source_health(config_key)
+        if not h.source.startswith(PUSH) or h.source.removeprefix(PUSH) in calendars
+    ]
+    watched = webhook_sources(config)
     return assess(
-        store.source_health(config_key),
+        health,
         rules_of(config),
         now,
-        last_sync=store.last_success(config_key) if watchdog else None,
-        check_sync=watchdog,
-        channels=store.channels(config_key) if watchdog else (),
+        last_sync=store.last_success(config_key),
+        check_sync=True,
+        channels=store.channels(config_key),
+        webhooks=[w for w in store.webhook_activity(config_key) if w.source in watched],
     )
 
 

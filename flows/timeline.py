@@ -122,12 +122,11 @@ def _days(row: TimelineRow) -> list[dt.date]:
 
 def render_markdown(rows: list[TimelineRow], plan: Plan) -> str:
     """The timeline as a markdown table (the Prefect artifact)."""
-    lines = [
-        f"# Launch timeline as of {plan.today}",
-        "",
-        "| | release | Jira date | marketing dates | slips |",
-        "|---|---|---|---|---|",
-    ]
+    lines = [f"# Launch timeline as of {plan.today}", ""]
+    if plan.blind:
+        blind = ", ".join(f"`{b.source}`" for b in plan.blind)
+        lines += [f"**Launches are unknown: launchsync is blind to {blind}.**", ""]
+    lines += ["| | release | Jira date | marketing dates | slips |", "|---|---|---|---|---|"]
     for row in rows:
         events = (
             "<br>".join(

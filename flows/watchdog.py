@@ -19,7 +19,7 @@ from connectors.google_calendar import GoogleCalendarSource
 from flows.bootstrap import Runtime, config_key_of, load_with_secrets, open_runtime
 from flows.freshness import alert_blindness, lasting
 from models.errors import LaunchsyncError
-from models.freshness import Blindness, Channel
+from models.freshness import PUSH, Blindness, Channel
 
 WEBHOOK_PATH = "/webhooks/google"
 
@@ -56,6 +56,7 @@ def renew_channels(runtime: Runtime, now: dt.datetime) -> tuple[list[str], list[
     if not hooks.public_url or hooks.google_token is None:
         return [], []
     address = hooks.public_url.rstrip("/") + WEBHOOK_PATH
+    token = hooks.google_token.get_secret_value()
     renew_before = dt.timedelta(hours=config.freshness.channel_renew_hours)
     held = {c.calendar_id: c for c in runtime.store.channels(runtime.config_key)}
     renewed, failures = [], []
@@ -63,21 +64,34 @@ def renew_channels(runtime: Runtime, now: dt.datetime) -> tuple[list[str], list[
         old = held.get(calendar_id)
         if old is not None and old.expires_at - now > renew_before:
             continue
+        health = PUSH + calendar_id  # the channel's health: lasting() judges its failures
         try:
-            opened = source.watch(
-                calendar_id, address, hooks.google_token.get_secret_value(), str(uuid.uuid4())
-            )
-            expires = dt.datetime.fromtimestamp(int(opened["expiration"]) / 1000, dt.UTC)
-            channel = Channel(calendar_id, opened["id"], opened["resourceId"], expires)
-            runtime.store.save_channel(runtime.config_key, channel)
-            renewed.append(calendar_id)
-            if old is not None:
-                source.stop_channel(old.channel_id, old.resource_id)
+            _open_channel(runtime, source, calendar_id, address, token)
         except (LaunchsyncError, KeyError, ValueError) as exc:
-            failures.append(runtime.redactor(f"push channel for {calendar_id}: {exc}"))
+            failure = runtime.redactor(f"push channel for {calendar_id}: {exc}")
+            failures.append(failure)
+            runtime.store.record_read(runtime.config_key, health, error=failure)
+            continue
+        renewed.append(calendar_id)
+        runtime.store.record_read(runtime.config_key, health)
+        if old is not None:
+            try:
+                source.stop_channel(old.channel_id, old.resource_id)
+            except LaunchsyncError as exc:  # the new channel works; the old one lapses alone
+                failures.append(runtime.redactor(f"old push channel of {calendar_id}: {exc}"))
     for calendar_id in set(held) - set(config.calendar.calendar_ids):
         runtime.store.forget_channel(runtime.config_key, calendar_id)  # left the config
     return renewed, failures
+
+
+def _open_channel(
+    runtime: Runtime, source: GoogleCalendarSource, calendar_id: str, address: str, token: str
+) -> None:
+    """Open a push channel on the calendar and remember it."""
+    opened = source.watch(calendar_id, address, token, str(uuid.uuid4()))
+    expires = dt.datetime.fromtimestamp(int(opened["expiration"]) / 1000, dt.UTC)
+    channel = Channel(calendar_id, opened["id"], opened["resourceId"], expires)
+    runtime.store.save_channel(runtime.config_key, channel)
 
 
 def watch(runtime: Runtime, now: dt.datetime) -> WatchReport:

@@ -197,6 +197,8 @@ class FreshnessConfig(_Section):
     """This many failed reads of a source in a row make launchsync blind to it."""
     channel_renew_hours: int = Field(24, ge=1, le=24 * 30)
     """The watchdog renews a Google push channel this long before it expires."""
+    webhook_silence_minutes: int = Field(30, ge=1, le=60 * 24 * 30)
+    """Webhooks count as stopped when a sync sees a change this much newer than the last one."""
 
 
 class ReportConfig(_Section):

@@ -18,16 +18,27 @@ from tests.fixtures.receivers import HttpReceiver, SmtpServer
 
 
 def doctor(
-    tmp_path: Path, change: dict[str, Any], denied: dict[str, list[str]] | None = None
+    tmp_path: Path,
+    change: dict[str, Any],
+    denied: dict[str, list[str]] | None = None,
+    roles: dict[str, str] | None = None,
 ) -> list[Check]:
-    """Run doctor on the demo sandboxes' config with `change` applied to its sections."""
+    """Run doctor on the demo sandboxes' config with `change` applied to its sections.
+
+    `roles`: the account's access role per calendar; given, write-back is turned on.
+    """
     seed = tmp_path / "seed"
     write_demo_seed(seed, dt.date(2026, 11, 23))
     if denied:  # what the Jira admin left out of the project's permission scheme
         jira = json.loads((seed / "jira.json").read_text())
         (seed / "jira.json").write_text(json.dumps(jira | {"denied_permissions": denied}))
+    if roles is not None:  # how each calendar is shared with the account
+        calendars = json.loads((seed / "calendars.json").read_text())
+        (seed / "calendars.json").write_text(json.dumps(calendars | {"accessRoles": roles}))
     with running_sandboxes(seed) as running:
         config = sandbox_config(running, f"sqlite:///{tmp_path / 'state.db'}") | change
+        if roles is not None:
+            config["calendar"]["write_back"] = True
         path = tmp_path / "launchsync.yaml"
         path.write_text(yaml.safe_dump(config))
         return run_checks(path)
@@ -70,6 +81,30 @@ def test_doctor_names_a_missing_ticket_permission_and_the_fix(tmp_path: Path) ->
     )
     assert "`jira.tickets.project`" in tickets.detail
     assert [c.what for c in checks if not c.ok] == ["tickets in ATL"]
+
+
+CALENDAR = "marketing@launchsync.example"  # the demo seed's calendar
+
+
+def test_doctor_names_a_calendar_write_back_may_not_change_and_the_fix(tmp_path: Path) -> None:
+    checks = doctor(tmp_path, {}, roles={CALENDAR: "reader"})
+    failed = {c.what: c.detail for c in checks if not c.ok}
+    assert failed == {
+        f"write-back to {CALENDAR}": (
+            f"`calendar.write_back` is on but the account may not change events in {CALENDAR}"
+            ' (access role reader); share each calendar with the account as "Make changes'
+            ' to events", or set `calendar.write_back: false`'
+        )
+    }
+    (read,) = [c for c in checks if c.what == CALENDAR]
+    assert read.ok  # a reader still reads: only write-back is refused
+
+
+def test_doctor_passes_write_back_where_the_account_may_change_events(tmp_path: Path) -> None:
+    checks = doctor(tmp_path, {}, roles={CALENDAR: "writer"})
+    (write,) = [c for c in checks if c.what == f"write-back to {CALENDAR}"]
+    assert write.ok and write.detail == "may change events"
+    assert all(c.ok for c in checks)
 
 
 def test_doctor_says_when_smtp_refuses_the_login_or_a_webhook_host_is_down(
@@ -121,6 +156,36 @@ def test_doctor_shows_the_freshness_of_every_source_the_syncs_read(tmp_path: Pat
         "fix what the checks above name, then run `launchsync apply`"
     )
     assert not fresh["sync"].ok and "no successful sync ever" in fresh["sync"].detail
+
+
+def test_doctor_shows_when_webhooks_last_arrived_and_when_they_stopped(tmp_path: Path) -> None:
+    from connectors.state_store import StateStore
+    from flows.doctor import freshness_checks
+    from flows.redact import Redactor
+    from models.config import Config
+
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    calendars = ["a@example.com", "b@example.com"]
+    config = Config.model_validate(
+        {
+            "jira": {"url": "https://jira.test", "projects": ["P"]},
+            "calendar": {"calendar_ids": calendars},
+            "webhooks": {"google_token": "channel-token-0123456789"},
+            "state": {"url": state},
+        }
+    )
+    now = dt.datetime.now(dt.UTC)
+    with StateStore.open(state) as store:  # what the receiver and a sync left behind
+        store.record_read("prod", "jira")
+        store.record_run("prod", now, now, "success", {})
+        for calendar in calendars:
+            store.record_webhook("prod", f"google:{calendar}")
+        store.record_change("prod", "google:b@example.com", now + dt.timedelta(hours=1))
+    fresh = {c.what: c for c in freshness_checks(config, "prod", Redactor())}
+    heard = fresh["webhook:google:a@example.com"]
+    assert heard.ok and "last webhook 20" in heard.detail
+    silent = fresh["webhook:google:b@example.com"]
+    assert not silent.ok and "webhooks stopped arriving" in silent.detail
 
 
 def test_doctor_names_what_to_fix_and_still_checks_the_rest(tmp_path: Path) -> None:
