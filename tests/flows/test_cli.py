@@ -127,12 +127,6 @@ def test_a_bad_cron_is_refused_before_anything_starts(command: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_demo_runs_without_credentials() -> None:
-    result = launchsync("demo", "--today", "2026-11-23")
-    assert result.returncode == 0, result.stderr
-    assert "overdue_release" in result.stdout and "missing_event" in result.stdout
-
-
 def test_sandbox_serves_both_emulators_with_seeded_faults_and_writes_their_config(
     tmp_path: Path,
 ) -> None:

@@ -189,11 +189,16 @@ def at(hour: int) -> dt.datetime:
     return dt.datetime.combine(TODAY, dt.time(hour), tzinfo=ZoneInfo("America/Los_Angeles"))
 
 
-def test_warnings_wait_for_the_daily_digest_and_go_out_once(world: World) -> None:
+def a_warning_with_a_digest_at_9(world: World) -> None:
+    """A blog three days after a release 40 days out: late but far off, so a warning."""
     world.release_day = TODAY + dt.timedelta(days=40)
-    world.blog_day = world.release_day + dt.timedelta(days=3)  # late, far out: a warning
+    world.blog_day = world.release_day + dt.timedelta(days=3)
     world.write()
     world.config_text = world.config_text.replace("alerts:", "alerts:\n  digest_hour: 9")
+
+
+def test_warnings_wait_for_the_daily_digest_and_go_out_once(world: World) -> None:
+    a_warning_with_a_digest_at_9(world)
     sync(world, now=at(7))
     assert len(world.sink.tickets) == 1 and world.notifier.all() == []  # ticket now, mail later
     sync(world, now=at(8))
@@ -208,10 +213,7 @@ def test_warnings_wait_for_the_daily_digest_and_go_out_once(world: World) -> Non
 def test_a_warning_that_turns_up_after_the_days_digest_goes_out_once_in_a_later_one(
     world: World,
 ) -> None:
-    world.release_day = TODAY + dt.timedelta(days=40)
-    world.blog_day = world.release_day + dt.timedelta(days=3)  # late, far out: a warning
-    world.write()
-    world.config_text = world.config_text.replace("alerts:", "alerts:\n  digest_hour: 9")
+    a_warning_with_a_digest_at_9(world)
     sync(world, now=at(9))
     (digest,) = world.notifier.all()
     assert "PROJ 2.4 blog" in digest.body
@@ -283,10 +285,7 @@ def test_the_alert_after_a_slip_links_the_ticket_and_says_when_the_slip_was_seen
 def test_a_digest_tells_a_slip_seen_before_the_digest_hour_and_links_the_ticket(
     world: World,
 ) -> None:
-    world.release_day = TODAY + dt.timedelta(days=40)
-    world.blog_day = world.release_day + dt.timedelta(days=3)  # late, far out: a warning
-    world.write()
-    world.config_text = world.config_text.replace("alerts:", "alerts:\n  digest_hour: 9")
+    a_warning_with_a_digest_at_9(world)
     sync(world, now=at(7))
     old_day, world.release_day = world.release_day, world.release_day + dt.timedelta(days=1)
     world.write()
