@@ -98,7 +98,9 @@ class _ReleaseScan:
     by_id: dict[str, Release]
     projects: set[str]
     versions: VersionColumns
-    candidates: list[Release]  # dated within the horizon and not shipped: checked later
+    # Dated within the horizon and not shipped, with that date: only these can be overdue
+    # or missing an event, so the release checks never touch the others again.
+    candidates: list[tuple[Release, dt.date]]
 
     @classmethod
     def of(cls, releases: Iterable[Release], rules: _Rules) -> _ReleaseScan:
@@ -125,7 +127,7 @@ class _ReleaseScan:
                 and day <= horizon_end
                 and not (release.released or release.archived)
             ):
-                candidate(release)
+                candidate((release, day))
         return scan
 
 
@@ -288,15 +290,14 @@ class _Rules:
             linked_release_id=release_id,
         )
 
-    def check_releases(self, releases: Iterable[Release], linked: set[str]) -> list[Divergence]:
-        """missing_event and overdue_release for releases (`linked`: ids with an event)."""
-        today, horizon_end = self.today, self.horizon_end
+    def check_releases(
+        self, candidates: Iterable[tuple[Release, dt.date]], linked: set[str]
+    ) -> list[Divergence]:
+        """missing_event and overdue_release for the scan's candidates (`linked`: ids with
+        an event)."""
+        today = self.today
         found: list[Divergence] = []
-        for release in releases:
-            day = release.date
-            # Cheapest tests first: most releases are far out, shipped or already announced.
-            if day is None or day > horizon_end or release.released or release.archived:
-                continue
+        for release, day in candidates:
             if day < today:
                 found.append(self._overdue(release, day))
             elif release.id not in linked:

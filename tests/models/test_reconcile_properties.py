@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.event import EventStatus, LaunchEvent
-from models.linking import _phrase_builder, _words
+from models.linking import VersionColumns, _columnar_phrases, _phrase_builder, _phrases, _words
 from models.policy import Policy
 from models.release import Release, ReleaseKind
 from tests.factories import LA, TODAY, plan
@@ -132,3 +132,25 @@ def test_a_pattern_links_the_words_of_its_filled_title(
     release = Release(kind=ReleaseKind.VERSION, id="1", key=project, name=version, project=project)
     filled = pattern.replace("{project}", project).replace("{version}", version)
     assert _phrase_builder(pattern)(release.project, release.name) == _words(filled)
+
+
+@given(
+    names=st.lists(st.tuples(pieces.filter(lambda p: "{" not in p), pieces), max_size=12),
+    pattern=st.sampled_from(["{project} {version}", "{version} of {project}", "v {version}"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_columnar_index_agrees_with_the_per_version_loop(
+    names: list[tuple[str, str]], pattern: str
+) -> None:
+    # The one-pattern fast path indexes a column at a time; it must link exactly as the loop.
+    columns = VersionColumns()
+    for i, (project, version) in enumerate(names):
+        columns.add(
+            Release(kind=ReleaseKind.VERSION, id=str(i), key=project, name=version, project=project)
+        )
+    columnar = _columnar_phrases(pattern, columns)
+    if columnar is None:
+        return  # not applicable: the loop is what runs
+    phrases, sizes, firsts = _phrases([pattern], columns)
+    assert (columnar[0], columnar[2]) == (phrases, firsts)
+    assert columnar[1] >= sizes  # a superset of sizes costs lookups, never a wrong link
