@@ -210,7 +210,7 @@ def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome)
     ):
         return None
     policy = runtime.config.policy
-    offset = dt.timedelta(days=policy.offset_days(policy.event_type(event)))
+    offset = dt.timedelta(days=policy.event_offset(event))
     where = f"{event.calendar_id}/{event.id}"
     old_date, day = (slip.old_date if slip is not None else None), d.event_date
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +21,7 @@ TYPE_PROPERTY = "launchType"
 MAX_OFFSET_DAYS = 3650
 PLACEHOLDERS = ("{project}", "{version}")
 WORD = re.compile(r"[a-z]+")
+MAX_PRETEST_KEYWORDS = 500  # compiling the pre-test costs about 20 us a keyword
 
 
 class Policy(BaseModel):
@@ -100,3 +101,32 @@ class Policy(BaseModel):
     def offset_days(self, event_type: str) -> int:
         """Days after the release date that an event of this type should happen."""
         return self.offsets.get(event_type, self.offsets.get("default", 0))
+
+    def event_offset(self, event: LaunchEvent) -> int:
+        """`offset_days(event_type(event))`, without typing the event when no keyword of a
+        type with another offset than the default's appears in its title (most events)."""
+        if not event.properties.get(TYPE_PROPERTY):
+            other_offset = self._other_offset_keyword
+            if other_offset is not None and other_offset(event.title.lower()) is None:
+                return self._default_offset
+        return self.offset_days(self.event_type(event))
+
+    @cached_property
+    def _default_offset(self) -> int:
+        return self.offset_days("default")
+
+    @cached_property
+    def _other_offset_keyword(self) -> Callable[[str], re.Match[str] | None] | None:
+        """A substring search for the keywords whose type's offset is not the default's
+        (a superset of the word test `event_type` makes); None when there are too many."""
+        keywords = {
+            keyword.lower()
+            for event_type, type_keywords in self.event_types.items()
+            if self.offset_days(event_type) != self._default_offset
+            for keyword in type_keywords
+        }
+        if len(keywords) > MAX_PRETEST_KEYWORDS:
+            return None
+        if not keywords:
+            return lambda title: None
+        return re.compile("|".join(map(re.escape, sorted(keywords)))).search

@@ -107,20 +107,22 @@ class _ReleaseScan:
         """One pass; a duplicated id settles its winner first and scans again."""
         listed = list(releases)
         scan = cls({}, set(), VersionColumns(), [])
-        by_id, horizon_end = scan.by_id, rules.horizon_end
-        add_project, add_version, candidate = (
-            scan.projects.add,
-            scan.versions.add,
-            scan.candidates.append,
-        )
+        by_id, horizon_end, versions = scan.by_id, rules.horizon_end, scan.versions
+        # Bound once: this loop runs once per release (100,000s of them).
+        add_project, candidate = scan.projects.add, scan.candidates.append
+        add_id, add_name = versions.ids.append, versions.names.append
+        add_version_project = versions.projects.append
         for release in listed:
             release_id = release.id
             if release_id in by_id:
                 return cls.of(_unique(listed, key=attrgetter("id")).values(), rules)
             by_id[release_id] = release
-            add_project(release.project)
+            project = release.project
+            add_project(project)
             if release.kind is VERSION:
-                add_version(release)
+                add_id(release_id)
+                add_version_project(project)
+                add_name(release.name)
             day = release.date
             if (
                 day is not None
@@ -197,7 +199,7 @@ class _Rules:
 
     def __init__(self, policy: Policy, today: dt.date) -> None:
         self.policy = policy
-        self.event_type, self.offset_days = policy.event_type, policy.offset_days
+        self.event_type, self.event_offset = policy.event_type, policy.event_offset
         self.today = today
         self.horizon_end = today + dt.timedelta(days=policy.horizon_days)
         self.tolerance = policy.tolerance_days
@@ -250,11 +252,11 @@ class _Rules:
     def _date_mismatch(
         self, event: LaunchEvent, day: dt.date, release: Release, release_date: dt.date
     ) -> Divergence | None:
-        event_type = self.event_type(event)
-        offset = self.offset_days(event_type)
+        offset = self.event_offset(event)
         delta = (day - release_date).days - offset
         if -self.tolerance <= delta <= self.tolerance:
             return None
+        event_type = self.event_type(event)
         expected = release_date + dt.timedelta(days=offset)
         before_release = day < release_date
         when = "before the release" if before_release else f"{abs(delta)} days off"

@@ -154,3 +154,33 @@ def test_the_columnar_index_agrees_with_the_per_version_loop(
     phrases, sizes, firsts = _phrases([pattern], columns)
     assert (columnar[0], columnar[2]) == (phrases, firsts)
     assert columnar[1] >= sizes  # a superset of sizes costs lookups, never a wrong link
+
+
+keywords = st.sampled_from(["blog", "webinar", "Live", "post", "email", "summit", "e-mail"])
+
+
+@given(
+    title=st.lists(keywords | st.text(alphabet="aeilvw -", max_size=6), max_size=5).map(" ".join),
+    declared=st.sampled_from([None, "", "webinar", "Blog", "unknown"]),
+    offsets=st.dictionaries(
+        st.sampled_from(["blog", "webinar", "email", "default", "live"]), st.integers(-3, 3)
+    ),
+    event_types=st.dictionaries(
+        st.sampled_from(["blog", "webinar", "email", "live"]),
+        st.lists(keywords, max_size=3).map(tuple),
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_fast_event_offset_is_the_offset_of_the_event_type(
+    title: str,
+    declared: str | None,
+    offsets: dict[str, int],
+    event_types: dict[str, tuple[str, ...]],
+) -> None:
+    # The reconciler skips typing events whose titles name no type with another offset.
+    policy = Policy(offsets=offsets, event_types=event_types)
+    properties = {} if declared is None else {"launchType": declared}
+    event = LaunchEvent(
+        source="google", calendar_id="c", id="e", title=title, start=TODAY, properties=properties
+    )
+    assert policy.event_offset(event) == policy.offset_days(policy.event_type(event))
