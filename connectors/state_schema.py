@@ -127,6 +127,17 @@ alerts = Table(
     Column("confirmed_at", UTCDateTime, nullable=True),
 )
 
+# An alert written down before a side effect that may end its divergence (a write-back
+# move): if the run dies after that effect, the next run still sends it (then drops it).
+owed_alerts = Table(
+    "launchsync_owed_alerts",
+    metadata,
+    _config_key(),
+    Column("identity", String(1000), primary_key=True),
+    Column("alert", Text, nullable=False),  # JSON: key, recipients, subject, body, severity
+    Column("owed_at", UTCDateTime, nullable=False),
+)
+
 locks = Table(
     "launchsync_locks",
     metadata,

@@ -1,5 +1,5 @@
 """What launchsync remembers between runs, per config: cursors, the last snapshot, slip
-history, open divergences, claimed alerts, the run lock and run history.
+history, open divergences, claimed and owed alerts, the run lock and run history.
 
 SQLite file by default, PostgreSQL by URL; the schema migrates itself on open. Every
 timestamp in and out is timezone-aware UTC. Atomicity comes from primary keys and
@@ -12,6 +12,7 @@ conditional writes, so it holds across threads, processes and hosts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -26,7 +27,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from connectors import state_db, state_health, state_seen
-from connectors.state_schema import alerts, cursors, divergences, locks, runs
+from connectors.base import Alert
+from connectors.state_schema import alerts, cursors, divergences, locks, owed_alerts, runs
 from connectors.state_seen import NO_CHANGES, Changes, Slip, require_aware
 from models.event import LaunchEvent
 from models.freshness import Channel, SourceHealth, WebhookActivity
@@ -275,6 +277,33 @@ class StateStore:
         with self._tx("unconfirmed_alerts") as db:
             return list(db.scalars(query))
 
+    def owe_alert(self, config_key: str, identity: str, alert: Alert) -> None:
+        """Write down the alert about `identity` before an effect that may end it."""
+        row = {
+            "config_key": config_key,
+            "identity": identity,
+            "alert": json.dumps(dataclasses.asdict(alert)),
+            "owed_at": self._clock(),
+        }
+        with self._tx("owe_alert") as db:
+            state_db.upsert(db, owed_alerts, [row])
+
+    def owed_alerts(self, config_key: str) -> dict[str, Alert]:
+        """The alerts written down and not yet settled, by divergence identity."""
+        c = owed_alerts.c
+        query = select(c.identity, c.alert).where(c.config_key == config_key)
+        with self._tx("owed_alerts") as db:
+            rows = db.execute(query).all()
+        return {row.identity: _alert_of(row.alert) for row in rows}
+
+    def settle_owed_alert(self, config_key: str, identity: str) -> None:
+        """Drop an owed alert: it was sent, or its divergence is there to tell again."""
+        c = owed_alerts.c
+        with self._tx("settle_owed_alert") as db:
+            db.execute(
+                delete(owed_alerts).where(c.config_key == config_key, c.identity == identity)
+            )
+
     # --- run lock and history ------------------------------------------------------------
 
     @contextmanager
@@ -421,3 +450,8 @@ class StateStore:
         """When each watched source's webhooks last arrived and it last changed."""
         with self._tx("webhook_activity") as db:
             return state_health.webhook_activity_of(db, config_key)
+
+
+def _alert_of(text: str) -> Alert:
+    data = json.loads(text)
+    return Alert(**{**data, "recipients": tuple(data["recipients"])})

@@ -4,7 +4,8 @@ Per divergence: ticket first, then alert, then record it in the state store — 
 or failure anywhere before the record makes the next run try again, and nothing repeats:
 tickets are found again by the marker the sink stores on them; alerts are claimed in the
 store before sending (at most once), a failed send gives its claim back, and a crash between
-claim and send is reported as an unconfirmed delivery rather than sent twice.
+claim and send is reported as an unconfirmed delivery rather than sent twice. An alert
+about a write-back move is written down before the move, which may end its divergence.
 One failing divergence never stops the others.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -94,6 +95,8 @@ def act(
     grouped: dict[str, list[Action]] = defaultdict(list)
     for action in plan.actions:
         grouped[action.identity].append(action)
+    if not plan.blind:  # stale data cannot tell whether an owed alert's divergence ended
+        _pay_owed_alerts(divergences, runtime, outcome, scope)
     digest: dict[tuple[str, ...], list[_Pending]] = defaultdict(list)
     for identity, actions in grouped.items():
         divergence = divergences.get(identity)
@@ -156,16 +159,50 @@ def _settle(
     # A run that died after the fetch stored the slip leaves it to this one, which must
     # still move the event with its release (it marked it tentative; found by chaos).
     told = slip or _recent_slip(runtime, d, now)
-    note = _write_back(d, runtime, told, outcome)
     alert = next((a for a in actions if a.kind is ActionKind.ALERT), None)
     recipients = route(d, runtime.config.alerts, runtime.config.policy) if alert else ()
+    ticket_url = ticket_url or _ticket_url(sink, ticket_key)
+    owed = False
+
+    def owe(note: str) -> None:
+        # A move ends the divergence: were the run to die after it, the next run would see
+        # the event aligned and nothing to tell. So the alert is written down first.
+        nonlocal owed
+        if recipients:
+            store.owe_alert(key, d.identity, alert_for(d, recipients, told, ticket_url, note))
+            owed = True
+
+    note = _write_back(d, runtime, told, outcome, before_move=owe)
     if alert is not None and recipients:
-        item = DigestItem(d, told, ticket_url or _ticket_url(sink, ticket_key), note)
-        if alert.urgency is Urgency.DIGEST and runtime.config.alerts.digest:
+        item = DigestItem(d, told, ticket_url, note)
+        # A moved event is news at once: the digest would come after the alert it owes.
+        if alert.urgency is Urgency.DIGEST and runtime.config.alerts.digest and not owed:
             return _Pending(item, recipients, ticket_key)
         send_once(alert_for(d, recipients, told, item.ticket_url, note), runtime, outcome)
     store.record_divergence(key, d.identity, d.fingerprint, ticket_key)
+    if owed:
+        store.settle_owed_alert(key, d.identity)
     return None
+
+
+def _pay_owed_alerts(
+    divergences: Mapping[str, Divergence], runtime: Runtime, outcome: ActOutcome, scope: set[str]
+) -> None:
+    """Send the alerts a run wrote down before a move and died before sending.
+
+    If their divergence is still in the plan, the run acts on it afresh and they are dropped.
+    """
+    store, key = runtime.store, runtime.config_key
+    for identity, alert in store.owed_alerts(key).items():
+        if not in_scope(identity, divergences.get(identity), scope):
+            continue
+        if identity not in divergences:
+            try:
+                send_once(alert, runtime, outcome)  # its claims keep it to once
+            except LaunchsyncError as exc:
+                outcome.failures.append(runtime.redactor(f"{identity}: {exc}"))
+                continue
+        store.settle_owed_alert(key, identity)
 
 
 def _ticket_url(sink: TicketSink | None, ticket: str | None) -> str | None:
@@ -192,12 +229,19 @@ def _recent_slip(runtime: Runtime, d: Divergence, now: dt.datetime) -> Any:
     return latest
 
 
-def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome) -> str | None:
+def _write_back(
+    d: Divergence,
+    runtime: Runtime,
+    slip: Any,
+    outcome: ActOutcome,
+    before_move: Callable[[str], None],
+) -> str | None:
     """With `calendar.write_back`, follow a slip on the calendar or flag the event.
 
-    An event that was in step with the release's old date moves as far as the release did;
-    any other event's date was a person's choice, so it is only marked tentative.
-    Returns the line the alert tells; a write-back that fails never stops the alert.
+    An event that was in step with the release's old date moves as far as the release did
+    (`before_move` hears what the alert will say first); any other event's date was a
+    person's choice, so it is only marked tentative. Returns the line the alert tells; a
+    write-back that fails never stops the alert.
     """
     calendar, event, release = runtime.sources.calendar, d.event, d.release
     if (
@@ -220,8 +264,9 @@ def _write_back(d: Divergence, runtime: Runtime, slip: Any, outcome: ActOutcome)
             and abs((day - (old_date + offset)).days) <= policy.tolerance_days
         ):
             target = day + (release.date - old_date)  # as far as the release moved
-            result = calendar.move_event(event.calendar_id, event.id, target, event.etag)
             done = f"launchsync moved the event to {target}, with the release"
+            before_move(done)
+            result = calendar.move_event(event.calendar_id, event.id, target, event.etag)
         elif event.status is not EventStatus.TENTATIVE:
             result = calendar.mark_tentative(event.calendar_id, event.id, event.etag)
             done = "launchsync marked the event tentative"

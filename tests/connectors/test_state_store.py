@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.base import Alert
 from connectors.state_store import StateStore
 from models.event import EventStatus
 from models.reconcile import KnownDivergence
@@ -201,6 +202,24 @@ def test_a_released_claim_may_be_claimed_again(store: StateStore, config_key: st
     assert not store.claim_alert(config_key, "a1", ["pm@example.com"])
 
 
+def test_an_owed_alert_round_trips_per_identity_until_settled(
+    store: StateStore, config_key: str
+) -> None:
+    first = Alert("k|1", ("pm@example.com",), "PROJ 2.4 slipped", "moved **it**", "critical")
+    again = Alert("k|2", ("pm@example.com", "slack://T/B/C"), "PROJ 2.4 slipped", "é", "warning")
+    store.owe_alert(config_key, "date_mismatch|100|cal/e1", first)
+    store.owe_alert(config_key, "date_mismatch|100|cal/e1", again)  # the newest is owed
+    store.owe_alert(config_key, "date_mismatch|101|cal/e2", first)
+    assert store.owed_alerts("another-config") == {}
+    assert store.owed_alerts(config_key) == {
+        "date_mismatch|100|cal/e1": again,
+        "date_mismatch|101|cal/e2": first,
+    }
+    store.settle_owed_alert(config_key, "date_mismatch|100|cal/e1")
+    store.settle_owed_alert(config_key, "never-owed")
+    assert list(store.owed_alerts(config_key)) == ["date_mismatch|101|cal/e2"]
+
+
 def test_two_connections_racing_for_an_alert_yield_one_winner(
     state_url: str, config_key: str
 ) -> None:
@@ -216,6 +235,7 @@ def test_two_connections_racing_for_an_alert_yield_one_winner(
 CLAIMER = """
 import json, sys, time
 from pathlib import Path
+from connectors.base import Alert
 from connectors.state_store import StateStore
 url, config_key, me, go = sys.argv[1:]
 with StateStore.open(url) as store:

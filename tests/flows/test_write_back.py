@@ -135,3 +135,53 @@ def test_write_back_off_leaves_the_calendar_alone(world: World) -> None:
     report = sync(world)
     assert report.outcome is not None and report.outcome.calendar == []
     assert world.event("chosen") == before
+
+
+class Died(BaseException):
+    """The process ends here, as a kill would end it (no retry, no clean-up)."""
+
+
+class DiesAfterMoving:
+    """The real calendar, in a process that is killed right after it moves an event."""
+
+    def __init__(self, calendar: Any) -> None:
+        self.calendar = calendar
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.calendar, name)
+
+    def events(self, cursor: Any = None) -> Any:
+        return self.calendar.events(cursor)
+
+    def move_event(self, *args: Any, **kwargs: Any) -> Any:
+        self.calendar.move_event(*args, **kwargs)
+        raise Died
+
+    def mark_tentative(self, *args: Any, **kwargs: Any) -> Any:
+        return self.calendar.mark_tentative(*args, **kwargs)
+
+
+def test_a_run_killed_right_after_moving_an_event_still_tells_its_owners_once(
+    world: World,
+) -> None:
+    sync(world)
+    told_before = len(world.alert_bodies())
+    slipped = SHIPS + dt.timedelta(days=7)
+    world.running.jira.move_version("100", slipped)
+    with open_runtime(world.config, "write-back", Redactor()) as runtime:
+        sources = dataclasses.replace(
+            runtime.sources, calendar=DiesAfterMoving(runtime.sources.calendar)
+        )
+        with pytest.raises(Died):
+            sync_in_flow(dataclasses.replace(runtime, sources=sources), SyncOptions(today=TODAY))
+    assert world.event("follows")["start"] == {"date": slipped.isoformat()}
+    assert len(world.alert_bodies()) == told_before  # killed before it could tell anyone
+
+    # The event is aligned again, so nothing diverges: the alert written down before the
+    # move is what still tells the owners that their launch moved, once.
+    after = sync(world)
+    assert after.outcome is not None and len(after.outcome.resolved) == 1
+    moved = [b for b in world.alert_bodies() if f"launchsync moved the event to {slipped}" in b]
+    assert len(moved) == 1 and "PROJ 2.4 blog" in moved[0]
+    sync(world)
+    assert len(world.alert_bodies()) == told_before + 1
