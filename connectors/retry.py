@@ -38,6 +38,7 @@ CONNECT_ERRORS = (
     httpx.ConnectError,
     ConnectionRefusedError,
 )
+MAX_VENDOR_TEXT = 200  # a vendor's reason, kept to part of one line
 HINTS = {
     400: "the request was refused as invalid; check the JQL, field or parameter named",
     401: "the credentials were refused; check the token or key in the config or environment",
@@ -146,6 +147,28 @@ def _status_of(exc: BaseException) -> tuple[int | None, Any, str | None]:
     return None, None, None
 
 
+def _jira_says(exc: BaseException) -> str:
+    """Jira's own reason for refusing a request (a permission it names, a field), one line.
+
+    Only the JSON error body: the rest of a JIRAError holds the request's headers.
+    """
+    response = getattr(exc, "response", None)  # `is None`: a 4xx Response is falsy
+    if getattr(exc, "status_code", None) is None or response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    messages = body.get("errorMessages")
+    errors = body.get("errors")
+    said = [str(m) for m in messages if m] if isinstance(messages, list) else []
+    if isinstance(errors, dict):
+        said += [f"{field}: {text}" for field, text in errors.items()]
+    return " ".join("; ".join(said).split())[:MAX_VENDOR_TEXT]
+
+
 def _retry_after(headers: Any) -> float | None:
     try:
         value = headers.get("retry-after") or headers.get("Retry-After")
@@ -212,4 +235,6 @@ def retrying(
         if failure is None:
             raise
         # Not chained: JIRAError's text carries the request headers, Authorization included.
-        raise ConnectorError(system, call, failure.status, hint(failure.status)) from None
+        said = _jira_says(exc) if failure.status in (400, 403) else ""
+        detail = f"{hint(failure.status)} (Jira says: {said})" if said else hint(failure.status)
+        raise ConnectorError(system, call, failure.status, detail) from None

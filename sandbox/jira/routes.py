@@ -111,6 +111,17 @@ class JiraApi:
             return
         raise JiraApiError(401)
 
+    def _require(self, project_key: str, permission: str, status: int) -> None:
+        """Refuse a write the seed's `denied_permissions` deny, as Jira does (the status
+        each operation documents for it)."""
+        if permission in self.store.denied.get(project_key, set()):
+            name = PROJECT_PERMISSIONS[permission][1]
+            raise JiraApiError(status, f"You do not have the '{name}' permission in {project_key}.")
+
+    def _require_on(self, issue_key: str, permission: str, status: int) -> None:
+        issue = self.store.issue(issue_key)
+        self._require(issue["fields"]["project"]["key"], permission, status)
+
     # --- instance --------------------------------------------------------------------
 
     async def server_info(self, request: Request) -> Response:
@@ -194,13 +205,23 @@ class JiraApi:
     # --- issues ----------------------------------------------------------------------
 
     async def create_issue(self, request: Request) -> Response:
-        issue = issues.create_issue(self.store, await _json(request))
+        body = await _json(request)
+        ref = (body.get("fields") or {}).get("project") if isinstance(body, dict) else None
+        if isinstance(ref, dict):
+            wanted = str(ref.get("key") or ref.get("id") or "")
+            project = next(
+                (p for p in self.store.projects.values() if wanted in (p["key"], p["id"])), None
+            )
+            if project is not None:
+                self._require(project["key"], "CREATE_ISSUES", 403)
+        issue = issues.create_issue(self.store, body)
         url = render.api_url(self.store, f"issue/{issue['id']}")
         return JSONResponse({"id": issue["id"], "key": issue["key"], "self": url}, status_code=201)
 
     async def issue(self, request: Request) -> Response:
         key = request.path_params["key"]
         if request.method == "PUT":
+            self._require_on(key, "EDIT_ISSUES", 400)
             issues.edit_issue(self.store, key, await _json(request))
             return Response(status_code=204)
         query = request.query_params
@@ -214,6 +235,7 @@ class JiraApi:
     async def comments(self, request: Request) -> Response:
         issue = self.store.issue(request.path_params["key"])
         if request.method == "POST":
+            self._require_on(issue["key"], "ADD_COMMENTS", 400)
             comment = issues.add_comment(self.store, issue["key"], await _json(request))
             return JSONResponse(
                 render.comment_json(self.store, issue["key"], comment), status_code=201
@@ -231,6 +253,7 @@ class JiraApi:
     async def transitions(self, request: Request) -> Response:
         issue = self.store.issue(request.path_params["key"])
         if request.method == "POST":
+            self._require_on(issue["key"], "TRANSITION_ISSUES", 400)
             issues.transition(self.store, issue["key"], await _json(request))
             return Response(status_code=204)
         current = (issue["fields"].get("status") or {}).get("name")
@@ -251,6 +274,7 @@ class JiraApi:
     async def property(self, request: Request) -> Response:
         key, name = request.path_params["key"], request.path_params["prop"]
         if request.method == "PUT":
+            self._require_on(key, "EDIT_ISSUES", 403)
             created = issues.set_property(self.store, key, name, await _json(request))
             return Response(status_code=201 if created else 200)
         return JSONResponse({"key": name, "value": issues.get_property(self.store, key, name)})

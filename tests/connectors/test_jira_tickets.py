@@ -10,7 +10,7 @@ from models.errors import ConnectorError
 from models.plan import Divergence, DivergenceKind, Severity
 from sandbox.faults import Fault
 from tests.factories import day, version
-from tests.fixtures.jira import RunningJira, StartJira, jira_seed
+from tests.fixtures.jira import API_TOKEN, RunningJira, StartJira, jira_seed
 
 
 def divergence(delta: int = 3, severity: Severity = Severity.WARNING) -> Divergence:
@@ -148,3 +148,13 @@ def test_missing_permissions_names_what_the_ticket_project_denies(
     )
     assert running.sink().missing_permissions() == ["TRANSITION_ISSUES"]
     assert running.sink(ticket_project="PROJ").missing_permissions() == []
+
+
+def test_a_refused_ticket_write_names_the_permission_jira_gave(jira_sandbox: StartJira) -> None:
+    running = jira_sandbox(jira_seed(denied_permissions={"OPS": ["CREATE_ISSUES"]}))
+    with pytest.raises(ConnectorError) as refused:
+        running.sink().open(divergence())
+    line = str(refused.value)
+    assert "\n" not in line and "last status 403" in line
+    assert "'Create Issues' permission in OPS" in line
+    assert API_TOKEN not in line and "Authorization" not in line

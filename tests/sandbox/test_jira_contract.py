@@ -151,6 +151,45 @@ def test_writes_fit_the_published_schemas(running: RunningJira) -> None:
     check(refused, "/rest/api/3/issue", "post")
 
 
+def test_writes_a_project_denies_are_refused_with_the_documented_status(
+    jira_sandbox: StartJira,
+) -> None:
+    writes = ["CREATE_ISSUES", "EDIT_ISSUES", "ADD_COMMENTS", "TRANSITION_ISSUES"]
+    running = jira_sandbox(
+        jira_seed(issues=[jira_issue("OPS-1", None)], denied_permissions={"OPS": writes})
+    )
+    auth, api = (EMAIL, API_TOKEN), f"{running.url}/rest/api/2"
+    fields = {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "s"}
+    refused = {
+        ("post", "/rest/api/3/issue"): httpx.post(
+            f"{api}/issue", auth=auth, json={"fields": fields}
+        ),
+        ("put", "/rest/api/3/issue/{issueIdOrKey}"): httpx.put(
+            f"{api}/issue/OPS-1", auth=auth, json={"fields": {"summary": "t"}}
+        ),
+        ("post", "/rest/api/3/issue/{issueIdOrKey}/comment"): httpx.post(
+            f"{api}/issue/OPS-1/comment", auth=auth, json={"body": "hi"}
+        ),
+        ("post", "/rest/api/3/issue/{issueIdOrKey}/transitions"): httpx.post(
+            f"{api}/issue/OPS-1/transitions", auth=auth, json={"transition": {"id": "31"}}
+        ),
+        ("put", "/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}"): httpx.put(
+            f"{api}/issue/OPS-1/properties/k", auth=auth, json={"a": 1}
+        ),
+    }
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    for (method, path), answer in refused.items():
+        assert answer.status_code in (400, 403), (method, path, answer.status_code)
+        assert str(answer.status_code) in spec["paths"][path][method]["responses"], (method, path)
+        assert "permission in OPS" in answer.json()["errorMessages"][0]
+        check(answer, path, method)
+    issue = get(running, "/rest/api/2/issue/OPS-1").json()
+    assert issue["fields"]["summary"] == "Feature OPS-1"  # nothing was half-written
+    assert get(running, "/rest/api/2/issue/OPS-1/comment").json()["total"] == 0
+    fields["project"] = {"key": "PROJ"}  # another project's permissions are untouched
+    assert httpx.post(f"{api}/issue", auth=auth, json={"fields": fields}).status_code == 201
+
+
 def test_server_search_fits_the_search_results_schema(jira_sandbox: StartJira) -> None:
     running = jira_sandbox(jira_seed(issues=[jira_issue("PROJ-1", None)], deployment="Server"))
     check(get(running, "/rest/api/2/search", jql="project = PROJ"), "/rest/api/3/search")
