@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,13 +51,20 @@ class Divergence(BaseModel):
     message: str
     linked_release_id: str | None = None
 
-    @property
+    @cached_property
     def identity(self) -> str:
-        """Stable across runs: tickets and alerts are keyed on it."""
+        """Stable across runs: tickets and alerts are keyed on it (computed once: plans sort
+        by it and acting looks it up per side effect)."""
         release_id = self.release.id if self.release else self.linked_release_id or "-"
         event = f"{self.event.calendar_id}/{self.event.id}" if self.event else "-"
         # join takes the StrEnum's text directly; `.value` is a slow descriptor (hot in sorts).
         return "|".join((self.kind, release_id, event))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; its identity is worked out again from its own fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("identity", None)
+        return copied
 
     @property
     def fingerprint(self) -> str:

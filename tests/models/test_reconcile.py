@@ -231,6 +231,15 @@ def test_identity_is_stable_across_runs_and_names_release_and_event() -> None:
     assert first.fingerprint != moved.fingerprint
 
 
+def test_a_copy_of_a_divergence_about_another_release_has_that_release_in_its_identity() -> None:
+    release, other = version(date=day(30)), version(id="20001", date=day(30))
+    found = plan([release], [event(day(23), links=release)]).divergences[0]
+    assert found.identity.startswith(f"date_mismatch|{release.id}|")  # computed, then kept
+    copied = found.model_copy(update={"release": other})
+    assert copied.identity.startswith(f"date_mismatch|{other.id}|")
+    assert found.model_copy() == found
+
+
 def test_new_divergences_open_a_ticket_and_alert() -> None:
     p = plan([version(date=day(5))], [])
     assert [a.kind for a in p.actions] == [ActionKind.OPEN_TICKET, ActionKind.ALERT]
