@@ -40,6 +40,7 @@ OPEN_TICKET, COMMENT_TICKET = ActionKind.OPEN_TICKET, ActionKind.COMMENT_TICKET
 RESOLVE_TICKET, ALERT = ActionKind.RESOLVE_TICKET, ActionKind.ALERT
 CANCELLED, VERSION = EventStatus.CANCELLED, ReleaseKind.VERSION
 Item = TypeVar("Item", Release, LaunchEvent)
+_ID, _CALENDAR_AND_ID = attrgetter("id"), attrgetter("calendar_id", "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,23 +143,20 @@ def _check_events(
 ) -> tuple[list[Divergence], set[str]]:
     """Divergences of the live events, and the ids of the releases they link to.
 
-    One pass over the events; a duplicated event settles which copy wins first and
-    checks again.
+    An event listed twice (same calendar and id) is checked once, in the copy that wins.
     """
     listed = list(events)
+    # Unique ids rule duplicates out in one C-level pass, at a third of the cost of
+    # (calendar, id) pairs; an id shared by calendars only takes the exact way.
+    if len(set(map(_ID, listed))) != len(listed):
+        listed = list(_unique((e for e in listed if e.live), key=_CALENDAR_AND_ID).values())
     found: list[Divergence] = []
     linked: set[str] = set()
-    seen: set[tuple[str, str]] = set()
     # Bound once: this loop runs once per calendar event (100,000s in big calendars).
     link_of, check_event, keep_unlinked = index.link, rules.check_event, rules.unlinked_filter
     for event in listed:
         if event.status is CANCELLED:
             continue
-        key = (event.calendar_id, event.id)
-        if key in seen:
-            live = _unique((e for e in listed if e.live), key=attrgetter("calendar_id", "id"))
-            return _check_events(live.values(), index, rules, releases, zone)
-        seen.add(key)
         link = link_of(event)
         if link is not None:
             linked.add(link.release_id)

@@ -275,3 +275,18 @@ def test_duplicated_ids_resolve_the_same_way_whatever_the_order() -> None:
     a = version(date=day(30)).model_copy(update={"id": "1"})
     b = a.model_copy(update={"date": day(40)})
     assert plan([a, b], []).divergences == plan([b, a], []).divergences
+
+
+def test_an_event_id_shared_by_two_calendars_is_two_events_and_a_repeated_one_is_one() -> None:
+    # Google gives an event the same id on every calendar it is on.
+    release = version(date=day(30))
+    marketing = event(day(25), links=release).model_copy(update={"id": "shared"})
+    product = marketing.model_copy(update={"calendar_id": "product"})
+    found = plan([release], [marketing, product, marketing]).divergences
+    assert sorted(d.identity for d in found) == [
+        f"date_mismatch|{release.id}|marketing/shared",
+        f"date_mismatch|{release.id}|product/shared",
+    ]
+    cancelled = product.model_copy(update={"status": EventStatus.CANCELLED})
+    (left,) = plan([release], [cancelled, marketing]).divergences
+    assert left.identity == f"date_mismatch|{release.id}|marketing/shared"
