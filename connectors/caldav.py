@@ -24,9 +24,10 @@ from caldav.lib import error as dav_error
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from connectors.base import Batch
-from connectors.ical_json import RECURRENCE_PROPERTIES, IcalRead, Window, read_ical
+from connectors.ical_json import RECURRENCE_PROPERTIES, IcalRead, read_ical
 from connectors.retry import RetryPolicy, classify, retrying
 from models.config import CalendarConfig
+from models.dates import Window
 from models.errors import ITEM_CHARS, PROBLEM_CHARS, ConfigError, one_line
 from models.event import EventStatus, LaunchEvent
 from models.plan import ItemProblem
@@ -34,7 +35,6 @@ from models.plan import ItemProblem
 SYSTEM = "caldav"
 SOURCE = "caldav"
 STALE_SYNC_PRECONDITION = "{DAV:}valid-sync-token"
-MARGIN = dt.timedelta(days=1)  # floating and all-day events may lie a zone's width outside
 T = TypeVar("T")
 log = logging.getLogger("launchsync.caldav")
 
@@ -147,9 +147,7 @@ class CalDavCalendarSource:
         return self._found
 
     def _search(self, name: str, calendar: Any) -> list[Any]:
-        window = self.settings.window
-        start = dt.datetime.combine(window.start, dt.time(), dt.UTC) - MARGIN
-        end = dt.datetime.combine(window.end, dt.time(), dt.UTC) + MARGIN
+        start, end = self.settings.window.instants()
         expand = self.settings.server_expand
 
         def search() -> list[Any]:

@@ -8,7 +8,6 @@ is on.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
 from models.config import CalendarConfig
+from models.dates import Window
 from models.errors import ConfigError
 
 READ_SCOPE = "https://www.googleapis.com/auth/calendar.events.readonly"
@@ -38,14 +38,6 @@ READING_SCOPES = frozenset(
 )
 WRITING_SCOPES = frozenset({WRITE_SCOPE, "https://www.googleapis.com/auth/calendar"})
 PAGE_SIZE = 2500  # the API's largest page: fewest requests per full read
-
-
-@dataclass(frozen=True)
-class Window:
-    """Only events overlapping [start, end) are read on a full sync (either side open)."""
-
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

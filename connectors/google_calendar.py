@@ -331,9 +331,5 @@ def _window_params(settings: GoogleCalendarSettings) -> dict[str, str]:
     window = settings.window
     if window is None:
         return {}
-    params = {}
-    if window.start is not None:
-        params["timeMin"] = window.start.astimezone(dt.UTC).isoformat()
-    if window.end is not None:
-        params["timeMax"] = window.end.astimezone(dt.UTC).isoformat()
-    return params
+    start, end = window.instants()
+    return {"timeMin": start.isoformat(), "timeMax": end.isoformat()}

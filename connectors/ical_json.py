@@ -18,6 +18,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
+from models.dates import Window
 from models.errors import ItemError
 from models.event import EventStatus, LaunchEvent
 from models.linking import ISSUE_PROPERTY, VERSION_PROPERTY
@@ -33,19 +34,6 @@ STATUSES = {"CANCELLED": EventStatus.CANCELLED, "TENTATIVE": EventStatus.TENTATI
 RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "RECURRENCE-ID")
 SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 QUOTED = re.compile(r"'([^']{3,})'")
-
-
-@dataclass(frozen=True)
-class Window:
-    """The days whose events are read: recurrences are expanded only inside it."""
-
-    start: dt.date
-    end: dt.date
-
-    @classmethod
-    def around(cls, today: dt.date, before: int = 30, after: int = 400) -> Window:
-        """`before` days back to `after` days ahead of `today`."""
-        return cls(today - dt.timedelta(days=before), today + dt.timedelta(days=after))
 
 
 @dataclass

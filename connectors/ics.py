@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.base import Batch
-from connectors.ical_json import IcalRead, Window, read_ical
+from connectors.ical_json import IcalRead, read_ical
 from connectors.retry import RetryPolicy, retrying
 from models.config import CalendarConfig
+from models.dates import Window
 from models.errors import ConfigError, ConnectorError
 from models.event import LaunchEvent
 from models.plan import ItemProblem

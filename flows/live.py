@@ -27,7 +27,7 @@ def calendar_source(config: Config) -> CalendarSource:
         from connectors.google_calendar import GoogleCalendarSource
 
         return GoogleCalendarSource(GoogleCalendarSettings.from_config(calendar))
-    from connectors.ical_json import Window
+    from models.dates import Window
 
     window = Window.around(dt.date.today())
     if calendar.kind == "caldav":

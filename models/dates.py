@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +16,27 @@ ONE_DAY = dt.timedelta(days=1)
 # (fuzz-found) shifting it raised OverflowError and lost the whole plan.
 EARLIEST_DAY, LATEST_DAY = dt.date(1000, 1, 1), dt.date(8999, 12, 31)
 DATE_RANGE = "years 1000 to 8999"
+# A day in one zone spans instants up to a zone's width either side of that day in UTC.
+ZONE_MARGIN = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The business days whose events a full read takes: [start, end)."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def around(cls, today: dt.date, before: int = 30, after: int = 400) -> Window:
+        """`before` days back to `after` days ahead of `today`."""
+        return cls(today - dt.timedelta(days=before), today + dt.timedelta(days=after))
+
+    def instants(self) -> tuple[dt.datetime, dt.datetime]:
+        """UTC bounds wide enough for these days in any zone, for servers that ask instants
+        (floating and all-day events then lie inside whatever their zone)."""
+        start = dt.datetime.combine(self.start, dt.time(), dt.UTC) - ZONE_MARGIN
+        return start, dt.datetime.combine(self.end, dt.time(), dt.UTC) + ZONE_MARGIN
 
 
 @lru_cache(maxsize=64)

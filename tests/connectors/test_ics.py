@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from connectors.ical_json import Window, read_ical, vevent_to_launch_event
+from connectors.ical_json import read_ical, vevent_to_launch_event
 from connectors.ics import IcsCalendarSource, IcsFeed
-from models.dates import event_day, event_last_day
+from models.dates import Window, event_day, event_last_day
 from models.errors import ConnectorError
 from models.event import EventStatus, LaunchEvent
 from tests.fixtures.calendars import NO_WAIT, WINDOW, IcsServer, vcalendar, vevent

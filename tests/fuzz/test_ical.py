@@ -9,7 +9,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from connectors.ical_json import Window, read_ical
+from connectors.ical_json import read_ical
+from models.dates import Window
 from tests.fuzz.strategies import FUZZ
 
 TODAY = dt.date(2026, 11, 23)
