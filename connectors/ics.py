@@ -13,13 +13,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
 from connectors.base import Batch
 from connectors.ical_json import IcalRead, read_ical
 from connectors.retry import RetryPolicy, retrying
+from models.calendar_ids import calendar_id_of
 from models.config import CalendarConfig
 from models.dates import Window
 from models.errors import ConfigError, ConnectorError
@@ -41,8 +41,8 @@ class IcsFeed:
 
     @classmethod
     def of(cls, location: str) -> IcsFeed:
-        """A feed named by its own location, as `calendar.calendar_ids` gives it."""
-        return cls(id=location, location=location)
+        """A feed at a location `calendar.calendar_ids` gives, named safely after it."""
+        return cls(id=calendar_id_of(location), location=location)
 
     @property
     def remote(self) -> bool:
@@ -137,22 +137,8 @@ class IcsCalendarSource:
 
 
 def shown(feed: IcsFeed) -> str:
-    """A feed's name as safe for logs and errors: host and file name of a feed URL only.
-
-    A private feed's address is its password (Google's `.../private-<key>/basic.ics`,
-    `?token=...`): an error text, or a retry log line, must not carry it.
-    """
-    if "://" not in feed.id:
-        return feed.id
-    try:
-        parts = urlsplit(feed.id)
-    except ValueError:  # a malformed IPv6 host: nothing in it is safe to show
-        return "a feed URL"
-    host = parts.netloc.rpartition("@")[2]
-    name = parts.path.rstrip("/").rpartition("/")[2]
-    if not name.lower().endswith((".ics", ".ical")):  # the last segment may be the key
-        return f"{parts.scheme}://{host}/…"
-    return f"{parts.scheme}://{host}/…/{name}"
+    """A feed's name as safe for logs and errors: its id, never its address."""
+    return feed.id
 
 
 def _read_file(feed: IcsFeed) -> bytes:

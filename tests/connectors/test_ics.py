@@ -11,6 +11,7 @@ import pytest
 
 from connectors.ical_json import read_ical, vevent_to_launch_event
 from connectors.ics import IcsCalendarSource, IcsFeed
+from models.calendar_ids import calendar_id_of
 from models.dates import Window, event_day, event_last_day
 from models.errors import ConnectorError
 from models.event import EventStatus, LaunchEvent
@@ -246,9 +247,10 @@ def test_a_missing_feed_is_unread_and_named_without_its_token_while_the_others_r
     assert batch.complete and batch.unread == (private.id, gone_file.id)
     remote_problem, file_problem = batch.problems
     host = ics_server.base.partition("://")[2]
-    assert remote_problem.item == f"calendar http://{host}/…/basic.ics"
+    assert remote_problem.item.startswith(f"calendar http://{host}/…/basic.ics#")
+    assert remote_problem.item == f"calendar {private.id}"
     assert "status 404" in remote_problem.error and "fix the URL" in remote_problem.error
-    assert "k3y5ecret" not in remote_problem.model_dump_json()
+    assert "k3y5ecret" not in remote_problem.model_dump_json() + private.id
     assert ics_server.hits["calendar/ical/private-k3y5ecret/basic.ics"] == 1  # 404: no retry
     assert file_problem.item == f"calendar {gone_file.id}"
     assert "no such file" in file_problem.error and "fix the path" in file_problem.error
@@ -326,3 +328,17 @@ def test_a_feed_shows_recurring_multi_day_and_odd_zone_events_on_the_days_a_user
     # 09:00 on 15 September in the Chatham Islands is the 14th's afternoon in Los Angeles.
     assert event_day(chatham, LA) == dt.date(2026, 9, 14)
     assert event_day(chatham, ZoneInfo("Pacific/Chatham")) == dt.date(2026, 9, 15)
+
+
+def test_a_feed_address_becomes_a_calendar_id_that_keeps_no_key_and_tells_feeds_apart() -> None:
+    one = calendar_id_of("https://calendar.google.com/calendar/ical/a%40x/private-k3y/basic.ics")
+    two = calendar_id_of("https://calendar.google.com/calendar/ical/b%40x/private-k3y/basic.ics")
+    assert one.startswith("https://calendar.google.com/…/basic.ics#") and "k3y" not in one
+    assert one != two and one == calendar_id_of(
+        "https://calendar.google.com/calendar/ical/a%40x/private-k3y/basic.ics"
+    )
+    tokened = calendar_id_of("webcal://bot:pw@feeds.example.com/team/s3cret?token=t0k")
+    assert tokened.startswith("webcal://feeds.example.com/…/#")
+    assert not any(k in tokened for k in ("s3cret", "t0k", "pw", "bot"))
+    assert calendar_id_of("/srv/launches.ics") == "/srv/launches.ics"  # a path is no secret
+    assert calendar_id_of("marketing@example.com") == "marketing@example.com"

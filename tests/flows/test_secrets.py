@@ -5,7 +5,9 @@ a config kept in a Prefect Secret block."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import inspect
+import json
 import logging
 import sqlite3
 from contextlib import closing
@@ -25,9 +27,11 @@ from flows.bootstrap import Sources, load_with_secrets, open_runtime
 from flows.doctor import run_checks
 from flows.sync import SyncOptions
 from flows.watchdog import launchsync_watchdog
+from models.dates import Window
 from models.errors import ConnectorError
 from sandbox.server import free_port
 from tests.fakes import FakeTicketSink
+from tests.fixtures.calendars import IcsServer, vcalendar, vevent
 from tests.fixtures.receivers import SMTP_PASSWORD, HttpReceiver, SmtpServer
 from tests.flows.running import sync_in_flow
 from tests.flows.test_sync_flow import TODAY, World
@@ -216,3 +220,70 @@ def test_doctor_never_shows_a_secret(
     checks = run_checks(path)
     assert {c.system for c in checks if not c.ok} >= {"jira", "ics"}  # it really tried them
     assert_no_canary({"doctor": "\n".join(f"{c.what}: {c.detail}" for c in checks)})
+
+
+def test_a_private_ics_feed_address_never_shows_where_its_events_do(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    ics_server: IcsServer,
+    prefect_harness: None,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Google's "secret address in iCal format": the key is in the path (and here a query).
+    path = f"calendar/ical/team/private-{FEED_CANARY}/basic.ics"
+    day = (TODAY + dt.timedelta(days=20)).strftime("%Y%m%d")  # the release ships in 30
+    ics_server.feeds[path] = vcalendar(
+        vevent(
+            "blog-1", f"DTSTART;VALUE=DATE:{day}", "SUMMARY:PROJ 2.4 blog", "X-JIRA-VERSION-ID:100"
+        ),
+    ).encode()
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    World(seed, "", FakeTicketSink(), None).write()  # type: ignore[arg-type]
+    set_canary_environment(monkeypatch, smtp_server.url)
+    monkeypatch.setenv("LS_FEED_URL", f"{ics_server.url(path)}?token={FEED_CANARY}")
+    state, html = tmp_path / "state.db", tmp_path / "timeline.html"
+    config = {
+        "jira": {
+            "url": "https://jira.test",
+            "email": "bot@example.com",
+            "api_token": "${LS_JIRA_TOKEN}",
+            "projects": ["PROJ"],
+        },
+        "calendar": {"kind": "ics", "calendar_ids": ["${LS_FEED_URL}"]},
+        "alerts": {
+            "smtp": "${LS_SMTP_URL}",
+            "routes": [{"calendars": ["${LS_FEED_URL}"], "notify": ["pm@example.com"]}],
+        },
+        "report": {"html": str(html)},
+        "state": {"url": f"sqlite:///{state}"},
+    }
+    config_path = tmp_path / "ics.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    caplog.set_level(logging.DEBUG)
+    settings, redactor = load_with_secrets(config_path)
+    redactor.install()
+    sink = FakeTicketSink()
+    with open_runtime(settings, "ics", redactor, seed_dir=seed) as runtime:
+        feed = IcsCalendarSource.from_config(settings.calendar, Window.around(TODAY))
+        sources = Sources(runtime.sources.releases, feed)
+        runtime = dataclasses.replace(runtime, sources=sources, sink=sink)
+        report = sync_in_flow(runtime, SyncOptions(today=TODAY))
+
+    assert report.plan is not None
+    (found,) = report.plan.divergences  # the feed was read and its event linked
+    assert found.event is not None and found.event.title == "PROJ 2.4 blog"
+    (mail,) = smtp_server.messages  # the route on the feed's address still matched
+    assert_no_canary(
+        {
+            "plan": json.dumps(report.plan.to_json()),
+            "logs": caplog.text + "".join(capsys.readouterr()),
+            "artifacts": "".join(artifact_data(f"ics-{k}") for k in ("divergences", "timeline")),
+            "HTML report": html.read_text(encoding="utf-8"),
+            "tickets": repr(sink.tickets),
+            "state store": state_store_text(state),
+            "alert": mail.text + mail.html + str(mail.message),
+        }
+    )
