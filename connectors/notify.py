@@ -33,6 +33,7 @@ from pydantic import SecretStr
 
 from connectors import email_text
 from connectors.base import Alert
+from connectors.channels import WEBHOOK_SCHEMES, channel_kind
 from connectors.reachability import SmtpServer, connect_tcp, greet_smtp
 from connectors.retry import RetryPolicy, retrying
 from models.config import AlertsConfig
@@ -44,10 +45,8 @@ APPRISE_LOG = logging.getLogger("apprise")
 # Not async: apprise must send in the calling thread, where _AppriseTap listens.
 ASSET = apprise.AppriseAsset(app_id="launchsync", app_desc="launchsync alerts", async_mode=False)
 NOTIFY_TYPES = {"critical": apprise.NotifyType.FAILURE, "warning": apprise.NotifyType.WARNING}
-WEBHOOK_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
 # Schemes whose "host" is a real host; in every other apprise scheme it is a token.
 HOST_SCHEMES = WEBHOOK_SCHEMES | {"http", "https", "mailto", "mailtos", "workflow", "workflows"}
-SLACK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 PUBLIC_QUERY_KEYS = frozenset({"to", "from", "cc", "bcc", "name", "format", "method", "verify"})
 MIN_TOKEN = 6  # path segments and query values this long may be tokens; shorter are names
 
@@ -57,25 +56,6 @@ REFUSED = re.compile(r"connection refused|actively refused|errno 111\b|errno 61\
 TIMED_OUT = re.compile(r"timed? ?out", re.I)
 MD_LINK = re.compile(r"\[([^\]\n]+)\]\((\S+?)\)")
 MD_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
-
-def channel_kind(target: str) -> str:
-    """How a target is named in errors and logs: email, slack, teams, webhook or its scheme."""
-    if "://" not in target:
-        return "email"
-    parts = urlsplit(target)
-    scheme = parts.scheme.lower()
-    if scheme in ("mailto", "mailtos"):
-        return "email"
-    if scheme in ("workflow", "workflows", "msteams"):
-        return "teams"
-    if scheme in WEBHOOK_SCHEMES:
-        return "webhook"
-    if scheme in ("http", "https"):
-        if (parts.hostname or "") in SLACK_HOSTS:
-            return "slack"
-        return "teams" if "/workflows/" in parts.path else "webhook"
-    return scheme
 
 
 def target_secrets(url: str) -> set[str]:

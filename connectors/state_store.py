@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from connectors import state_db, state_health, state_seen
 from connectors.base import Alert
+from connectors.channels import recipient_label
 from connectors.state_schema import alerts, cursors, divergences, locks, owed_alerts, runs
 from connectors.state_seen import NO_CHANGES, Changes, Slip, require_aware
 from models.event import LaunchEvent
@@ -235,11 +236,14 @@ class StateStore:
     # --- alerts, at most once ------------------------------------------------------------
 
     def claim_alert(self, config_key: str, alert_key: str, recipients: Sequence[str]) -> bool:
-        """True for the one caller that may send this alert; False for every later one."""
+        """True for the one caller that may send this alert; False for every later one.
+
+        Recipients are kept as labels: a channel URL holds its token.
+        """
         row = {
             "config_key": config_key,
             "alert_key": alert_key,
-            "recipients": json.dumps(list(recipients)),
+            "recipients": json.dumps([recipient_label(r) for r in recipients]),
             "claimed_at": self._clock(),
         }
         with self._tx("claim_alert") as db:
@@ -278,18 +282,26 @@ class StateStore:
             return list(db.scalars(query))
 
     def owe_alert(self, config_key: str, identity: str, alert: Alert) -> None:
-        """Write down the alert about `identity` before an effect that may end it."""
+        """Write down the alert about `identity` before an effect that may end it.
+
+        Its recipients are kept as labels (`recipient_label`): whoever sends it later finds
+        the channels they stand for in the config, so no channel's token is stored.
+        """
+        labelled = dataclasses.replace(
+            alert, recipients=tuple(map(recipient_label, alert.recipients))
+        )
         row = {
             "config_key": config_key,
             "identity": identity,
-            "alert": json.dumps(dataclasses.asdict(alert)),
+            "alert": json.dumps(dataclasses.asdict(labelled)),
             "owed_at": self._clock(),
         }
         with self._tx("owe_alert") as db:
             state_db.upsert(db, owed_alerts, [row])
 
     def owed_alerts(self, config_key: str) -> dict[str, Alert]:
-        """The alerts written down and not yet settled, by divergence identity."""
+        """The alerts written down and not yet settled, by divergence identity (recipients
+        as labels)."""
         c = owed_alerts.c
         query = select(c.identity, c.alert).where(c.config_key == config_key)
         with self._tx("owed_alerts") as db:

@@ -26,7 +26,7 @@ from connectors.alerts import (
     route,
 )
 from connectors.base import Alert, CalendarWriter, TicketSink
-from connectors.notify import channel_kind
+from connectors.channels import channel_kind, recipient_label
 from flows.bootstrap import Runtime
 from models.dates import zone
 from models.errors import LaunchsyncError
@@ -193,12 +193,20 @@ def _pay_owed_alerts(
     If their divergence is still in the plan, the run acts on it afresh and they are dropped.
     """
     store, key = runtime.store, runtime.config_key
-    for identity, alert in store.owed_alerts(key).items():
+    owed = store.owed_alerts(key)
+    configured = {recipient_label(t): t for r in runtime.config.alerts.routes for t in r.notify}
+    for identity, alert in owed.items():
         if not in_scope(identity, divergences.get(identity), scope):
             continue
         if identity not in divergences:
+            # An address is its own label; a channel gone from the config is not told.
+            recipients = tuple(
+                configured.get(label, label)
+                for label in alert.recipients
+                if label in configured or "://" not in label
+            )
             try:
-                send_once(alert, runtime, outcome)  # its claims keep it to once
+                send_once(replace(alert, recipients=recipients), runtime, outcome)  # once
             except LaunchsyncError as exc:
                 outcome.failures.append(runtime.redactor(f"{identity}: {exc}"))
                 continue

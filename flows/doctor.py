@@ -260,7 +260,7 @@ def _unread(batch: Any) -> str:
 
 
 def _kind(target: str) -> str:
-    from connectors.notify import channel_kind
+    from connectors.channels import channel_kind
 
     return channel_kind(target)
 

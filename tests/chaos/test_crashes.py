@@ -8,10 +8,12 @@ of a dead run is taken over at once rather than after its 30-minute ttl.
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 
 from sandbox.chaos import ChaosWorld, Check
 from sandbox.chaos_child import CRASH_EXIT, CrashPlan
-from sandbox.chaos_world import CALENDAR, launch_event
+from sandbox.chaos_world import CALENDAR, RECIPIENTS, launch_event
 
 
 def _crash_at(world: ChaosWorld, boundary: str) -> None:
@@ -85,6 +87,8 @@ def test_a_crash_in_the_fetch_or_after_a_calendar_write_back_is_repaired_by_the_
     world.running.jira.move_version("101", _day(world, "101") + dt.timedelta(days=2))
     _crash_at(world, "event_moved")
     assert _event(world, "ev101a") == (_day(world, "101"), "confirmed")
+    moved = f"launchsync moved the event to {_day(world, '101')}"
+    assert not _told(world, moved)  # killed before it could say so
     # 1.2 slips; the run dies right after noting the slip, before acting on it.
     world.running.jira.move_version("103", _day(world, "103") + dt.timedelta(days=3))
     _crash_at(world, "dates_recorded")
@@ -92,3 +96,16 @@ def test_a_crash_in_the_fetch_or_after_a_calendar_write_back_is_repaired_by_the_
     # The next run still knows the slip: the post follows its release, not just flagged.
     assert _event(world, "ev103a") == (_day(world, "103"), "confirmed")
     assert world.check(final=True) == Check()
+    # The move ended 1.0's divergence, yet the alert owed before it went out, once each.
+    assert sorted(_told(world, moved)) == sorted(RECIPIENTS)
+
+
+def _told(world: ChaosWorld, text: str) -> list[str]:
+    """Recipients of the e-mails delivered that say `text`."""
+    told = []
+    for path in world.outbox.messages():
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        part = message.get_body(("plain",))
+        if part is not None and text in part.get_content():
+            told.append(str(message["to"]))
+    return told

@@ -10,7 +10,8 @@ from pydantic import SecretStr
 
 from connectors.alerts import Slip, alert_for
 from connectors.base import Alert
-from connectors.notify import AlertDeliveryError, AppriseNotifier, channel_kind, target_secrets
+from connectors.channels import channel_kind
+from connectors.notify import AlertDeliveryError, AppriseNotifier, target_secrets
 from connectors.retry import RetryPolicy
 from models.config import AlertsConfig
 from models.errors import ConnectorError

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Alert
+from connectors.channels import recipient_label
 from connectors.state_store import StateStore
 from models.event import EventStatus
 from models.reconcile import KnownDivergence
@@ -206,15 +207,19 @@ def test_an_owed_alert_round_trips_per_identity_until_settled(
     store: StateStore, config_key: str
 ) -> None:
     first = Alert("k|1", ("pm@example.com",), "PROJ 2.4 slipped", "moved **it**", "critical")
-    again = Alert("k|2", ("pm@example.com", "slack://T/B/C"), "PROJ 2.4 slipped", "é", "warning")
+    hook = "https://hooks.slack.com/services/T0/B0/s3cretToken"
+    again = Alert("k|2", ("pm@example.com", hook), "PROJ 2.4 slipped", "é", "warning")
     store.owe_alert(config_key, "date_mismatch|100|cal/e1", first)
     store.owe_alert(config_key, "date_mismatch|100|cal/e1", again)  # the newest is owed
     store.owe_alert(config_key, "date_mismatch|101|cal/e2", first)
     assert store.owed_alerts("another-config") == {}
-    assert store.owed_alerts(config_key) == {
-        "date_mismatch|100|cal/e1": again,
-        "date_mismatch|101|cal/e2": first,
-    }
+    owed = store.owed_alerts(config_key)
+    assert owed["date_mismatch|101|cal/e2"] == first
+    # The webhook is kept as a label: its address is its password.
+    kept = owed["date_mismatch|100|cal/e1"]
+    assert kept.recipients == ("pm@example.com", recipient_label(hook))
+    assert "s3cretToken" not in repr(kept) and kept.recipients[1].startswith("slack://…#")
+    assert (kept.key, kept.subject, kept.body) == (again.key, again.subject, again.body)
     store.settle_owed_alert(config_key, "date_mismatch|100|cal/e1")
     store.settle_owed_alert(config_key, "never-owed")
     assert list(store.owed_alerts(config_key)) == ["date_mismatch|101|cal/e2"]
@@ -236,6 +241,7 @@ CLAIMER = """
 import json, sys, time
 from pathlib import Path
 from connectors.base import Alert
+from connectors.channels import recipient_label
 from connectors.state_store import StateStore
 url, config_key, me, go = sys.argv[1:]
 with StateStore.open(url) as store:

@@ -91,6 +91,7 @@ WEBHOOKS = {"jira_secret": "${LS_WEBHOOK_SECRET}", "google_token": "${LS_CHANNEL
 def test_no_secret_reaches_logs_artifacts_report_errors_state_or_alerts(
     tmp_path: Path,
     smtp_server: SmtpServer,
+    http_receiver: HttpReceiver,
     prefect_harness: None,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
@@ -111,7 +112,7 @@ def test_no_secret_reaches_logs_artifacts_report_errors_state_or_alerts(
         "calendar": {"calendar_ids": ["marketing@example.com"]},
         "alerts": {
             "smtp": "${LS_SMTP_URL}",
-            "routes": [{"notify": ["pm@example.com", "${LS_HOOK_URL}"]}],
+            "routes": [{"notify": ["pm@example.com", "${LS_HOOK_URL}", "${LS_LIVE_HOOK_URL}"]}],
         },
         "webhooks": WEBHOOKS,
         "report": {"html": str(html)},
@@ -119,6 +120,8 @@ def test_no_secret_reaches_logs_artifacts_report_errors_state_or_alerts(
     }
     Secret(value=yaml.safe_dump(config)).save("canary", overwrite=True)
     set_canary_environment(monkeypatch, smtp_server.url)
+    live_hook = f"json://bot:{HOOK_CANARY}@127.0.0.1:{http_receiver.port}/hook?token={HOOK_CANARY}"
+    monkeypatch.setenv("LS_LIVE_HOOK_URL", live_hook)
     caplog.set_level(logging.DEBUG)
 
     settings, redactor = load_with_secrets("block:canary")
@@ -130,6 +133,7 @@ def test_no_secret_reaches_logs_artifacts_report_errors_state_or_alerts(
     assert report.outcome is not None
     (failure,) = report.outcome.failures  # the dead webhook: the secret URL was really used
     (mail,) = smtp_server.messages  # the e-mail went out through the password-protected server
+    assert len(http_receiver.requests) == 1  # the live webhook was told: its claim is stored
     keys = ("canary-divergences", "canary-summary", "canary-timeline")
     artifacts = [artifact_data(key) for key in keys]
     assert all(artifacts)

@@ -21,11 +21,12 @@ import pytest
 from flows.bootstrap import open_runtime
 from flows.redact import Redactor
 from flows.sync import SyncOptions, SyncReport
-from models.config import Config
+from models.config import Config, RouteConfig
 from sandbox.outbox import Outbox
 from sandbox.run import RunningSandboxes, running_sandboxes, sandbox_config
 from tests.fixtures.google import google_event
 from tests.fixtures.jira import jira_version
+from tests.fixtures.receivers import HttpReceiver
 from tests.flows.running import sync_in_flow
 
 TODAY = dt.date(2026, 11, 23)
@@ -162,9 +163,15 @@ class DiesAfterMoving:
 
 
 def test_a_run_killed_right_after_moving_an_event_still_tells_its_owners_once(
-    world: World,
+    world: World, http_receiver: HttpReceiver
 ) -> None:
+    # Owners hear by e-mail and by a webhook whose URL holds its token (kept as a label).
+    hook = f"json://127.0.0.1:{http_receiver.port}/hook?token=t0ken-in-the-url"
+    routes = (RouteConfig(notify=("pmm@example.com", hook)),)
+    alerts = world.config.alerts.model_copy(update={"routes": routes})
+    world.config = world.config.model_copy(update={"alerts": alerts})
     sync(world)
+    hooked_before = len(http_receiver.requests)
     told_before = len(world.alert_bodies())
     slipped = SHIPS + dt.timedelta(days=7)
     world.running.jira.move_version("100", slipped)
@@ -183,5 +190,8 @@ def test_a_run_killed_right_after_moving_an_event_still_tells_its_owners_once(
     assert after.outcome is not None and len(after.outcome.resolved) == 1
     moved = [b for b in world.alert_bodies() if f"launchsync moved the event to {slipped}" in b]
     assert len(moved) == 1 and "PROJ 2.4 blog" in moved[0]
+    hooked = [r.body.decode() for r in http_receiver.requests[hooked_before:]]
+    assert len(hooked) == 1 and f"launchsync moved the event to {slipped}" in hooked[0]
     sync(world)
     assert len(world.alert_bodies()) == told_before + 1
+    assert len(http_receiver.requests) == hooked_before + 1
