@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from connectors.base import Batch
 from connectors.ical_json import RECURRENCE_PROPERTIES, IcalRead, read_ical
 from connectors.retry import RetryPolicy, classify, retrying
+from models.calendar_ids import calendar_id_of
 from models.config import CalendarConfig
 from models.dates import Window
 from models.errors import ITEM_CHARS, PROBLEM_CHARS, ConfigError, one_line
@@ -90,7 +91,7 @@ class CalDavCalendarSource:
 
     def events(self, cursor: Mapping[str, str] | None = None) -> Batch[LaunchEvent]:
         """Every event in the window (no cursor), or what changed since the cursor's tokens."""
-        names = self.settings.calendars
+        names = [calendar_id_of(name) for name in self.settings.calendars]
         if cursor and all(cursor.get(name) for name in names):
             try:
                 return self._read_changes({name: cursor[name] for name in names})
@@ -132,18 +133,24 @@ class CalDavCalendarSource:
         return Batch(tuple(read.events), problems, tokens, complete, unread=unread)
 
     def calendars(self) -> dict[str, Any]:
-        """The configured calendars found, by configured name; the others go to `_missing`."""
+        """The configured calendars found, by calendar id; the others go to `_missing`.
+
+        The id is the configured name, or for a URL (which may hold credentials) a safe
+        name made from it: it is what events, cursors and problems carry.
+        """
         # Listed again while one is missing, so a calendar created since is picked up.
         if self._found is None or self._missing:
             principal = self._call("principal", self.client.principal)
             available = self._call("calendars", lambda: _named_calendars(principal))
             self._found, self._missing = {}, {}
             for name in self.settings.calendars:
-                calendar = _match(name, available)
+                calendar, calendar_id = _match(name, available), calendar_id_of(name)
                 if calendar is None:
-                    self._missing[name] = _not_found(name, available, self.settings.url)
+                    self._missing[calendar_id] = _not_found(
+                        calendar_id, available, self.settings.url
+                    )
                 else:
-                    self._found[name] = calendar
+                    self._found[calendar_id] = calendar
         return self._found
 
     def _search(self, name: str, calendar: Any) -> list[Any]:
@@ -183,8 +190,9 @@ def _named_calendars(principal: Any) -> list[tuple[Any, str]]:
 
 
 def _match(name: str, available: list[tuple[Any, str]]) -> Any | None:
-    """The calendar a configured entry means: its URL, URL path, id, or display name."""
-    wanted = name.rstrip("/")
+    """The calendar a configured entry means: its URL (a user and password in it aside),
+    URL path, id, or display name."""
+    wanted = (_without_userinfo(name) if "://" in name else name).rstrip("/")
     for calendar, _ in available:
         url = str(calendar.url).rstrip("/")
         if wanted in (url, urlsplit(url).path, str(calendar.id)):

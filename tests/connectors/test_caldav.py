@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
+from models.calendar_ids import calendar_id_of
 from models.dates import event_day, event_last_day
 from models.errors import ConnectorError
 from models.event import EventStatus, LaunchEvent
@@ -101,7 +102,23 @@ def test_a_calendar_is_found_by_display_name_id_or_url(radicale: RadicaleServer)
     add(calendar, "one", "DTSTART;VALUE=DATE:20260301")
     for configured in (name.upper(), str(calendar.id), str(calendar.url)):
         (event,) = radicale.source(configured).events().items
-        assert (event.calendar_id, event.id) == (configured, "one")
+        assert (event.calendar_id, event.id) == (calendar_id_of(configured), "one")
+
+
+def test_a_calendar_named_by_a_url_with_its_password_keeps_it_out_of_ids_and_cursors(
+    radicale: RadicaleServer,
+) -> None:
+    calendar, _ = radicale.new_calendar()
+    add(calendar, "one", "DTSTART;VALUE=DATE:20260301")
+    url = str(calendar.url).replace("://", f"://{USER}:{PASSWORD}@", 1)
+    source = radicale.source(url)
+    batch = source.events()
+    (calendar_id,) = batch.cursor
+    assert [(e.calendar_id, e.id) for e in batch.items] == [(calendar_id, "one")]
+    assert PASSWORD not in calendar_id and calendar_id.startswith("http://127.0.0.1:")
+    add(calendar, "two", "DTSTART;VALUE=DATE:20260302")
+    changed = source.events(batch.cursor)  # the cursor, keyed by the id, still reads changes
+    assert not changed.complete and [e.id for e in changed.items] == ["two"]
 
 
 def test_an_unknown_calendar_is_a_one_line_problem_and_the_others_still_read(
