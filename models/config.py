@@ -75,6 +75,12 @@ class JiraConfig(_Section):
     def _http_url(cls, url: str) -> str:
         if not re.match(r"^https?://[^\s/]+", url):
             raise ValueError("must be an http(s) URL such as https://example.atlassian.net")
+        if "@" in url.split("://", 1)[1].split("/", 1)[0]:
+            # Ticket links are built on it and go out in every alert.
+            raise ValueError(
+                "must not hold a user or password; give them as jira.email and jira.api_token "
+                "(or jira.token)"
+            )
         return url.rstrip("/")
 
     @field_validator("projects")

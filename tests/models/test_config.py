@@ -124,6 +124,10 @@ def test_a_config_kept_in_a_secret_block_may_hold_its_secrets() -> None:
         (("America/Los_Angeles", "Mars/Olympus"), "timezone: unknown time zone 'Mars/Olympus'"),
         (("[PROJ]", "[proj; DROP]"), "jira.projects: 'proj; DROP' is not a Jira project key"),
         (("https://example.atlassian.net/", "example"), "jira.url: must be an http(s) URL"),
+        (
+            ("https://example.atlassian.net/", "https://bot:tok@example.atlassian.net/"),
+            "jira.url: must not hold a user or password; give them as jira.email",
+        ),
         (("  email: pm@example.com\n", ""), "jira: Cloud needs both email and api_token"),
         (("[marketing@example.com]", "[]"), "calendar.calendar_ids:"),
         (("kind: google", "kind: outlook"), "calendar.kind:"),
