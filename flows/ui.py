@@ -19,8 +19,11 @@ START_TIMEOUT = 90.0
 
 
 @contextmanager
-def prefect_ui(workdir: Path, *, enabled: bool, console: Console) -> Iterator[str | None]:
-    """Without `enabled`, Prefect runs embedded; with it, a server whose UI stays up after."""
+def prefect_ui(
+    workdir: Path, *, enabled: bool, console: Console, stay: bool = True
+) -> Iterator[str | None]:
+    """Without `enabled`, Prefect runs embedded; with it, a server (its URL is yielded)
+    whose UI stays up after the body until Ctrl-C, unless not asked to `stay`."""
     if not enabled:
         yield None
         return
@@ -57,6 +60,8 @@ def prefect_ui(workdir: Path, *, enabled: bool, console: Console) -> Iterator[st
         _wait_healthy(url, server)
         with temporary_settings(updates={PREFECT_API_URL: f"{url}/api"}):
             yield url
+        if not stay:
+            return
         console.print(
             f"\n[bold]Prefect UI:[/] {url} (runs, parameters and artifacts); Ctrl-C stops it",
             highlight=False,
