@@ -2,6 +2,8 @@
 
     python -m benchmarks.chaos --runs 200 [--seed 1]   # writes the `chaos` section
     python benchmarks/chaos.py --runs 200              # the same, as a script
+    python -m benchmarks.chaos --runs 40 --postgres postgresql+psycopg://postgres@127.0.0.1/test
+                                     # state in PostgreSQL: the `chaos_postgresql` section
     ./dev bench chaos                                  # the same, 40 runs (--quick: 10)
 
 Runs go in schedules of `--per-schedule` runs, each in a fresh world (`sandbox.chaos`):
@@ -16,7 +18,10 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 if not __package__:
@@ -33,21 +38,25 @@ from sandbox.chaos import ScheduleResult, run_schedule, world_in
 from sandbox.chaos_world import CLIENT_TIMEOUT, HOLD_SECONDS
 
 DEFAULT_RUNS, QUICK_RUNS, PER_SCHEDULE = 40, 10, 10
+POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def measure(runs: int, seed: int, per_schedule: int = PER_SCHEDULE) -> list[ScheduleResult]:
-    """`runs` seeded runs in schedules of `per_schedule`, each schedule in a fresh world."""
+def measure(
+    runs: int, seed: int, per_schedule: int = PER_SCHEDULE, postgres: str | None = None
+) -> list[ScheduleResult]:
+    """`runs` seeded runs in schedules of `per_schedule`, each schedule in a fresh world
+    (its state in a SQLite file, or in a new database on the `postgres` server)."""
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     results: list[ScheduleResult] = []
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=120), new_databases(postgres) as new_db:
         api_url = str(PREFECT_API_URL.value())
         for index, start in enumerate(range(0, runs, per_schedule)):
             with (
                 tempfile.TemporaryDirectory(prefix="chaos-") as workdir,
-                world_in(Path(workdir), api_url=api_url) as world,
-                world_in(Path(workdir) / "reference", api_url=api_url) as reference,
+                world_in(Path(workdir), new_db(), api_url=api_url) as world,
+                world_in(Path(workdir) / "reference", new_db(), api_url=api_url) as reference,
             ):
                 count = min(per_schedule, runs - start)
                 seeded = seed * 10_000 + index
@@ -55,6 +64,34 @@ def measure(runs: int, seed: int, per_schedule: int = PER_SCHEDULE) -> list[Sche
             results.append(result)
             print(f"schedule {index}: {_line(result)}", flush=True)
     return results
+
+
+@contextmanager
+def new_databases(server: str | None) -> Iterator[Callable[[], str | None]]:
+    """`new()` -> the URL of a new, empty database on `server` (None: SQLite); all are
+    dropped afterwards."""
+    if server is None:
+        yield lambda: None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def new() -> str:
+        name = f"launchsync_chaos_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as db:
+            db.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield new
+    finally:
+        with admin.connect() as db:
+            for name in created:  # FORCE: a killed run's pooled connections may linger
+                db.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _line(result: ScheduleResult) -> str:
@@ -67,7 +104,9 @@ def _line(result: ScheduleResult) -> str:
     )
 
 
-def table(results: list[ScheduleResult], runs: int, seed: int, seconds: float) -> str:
+def table(
+    results: list[ScheduleResult], runs: int, seed: int, seconds: float, postgres: bool = False
+) -> str:
     """The markdown section for results.md."""
     faults: Counter[str] = Counter()
     for result in results:
@@ -77,12 +116,17 @@ def table(results: list[ScheduleResult], runs: int, seed: int, seconds: float) -
     skipped_final = [result.seed for result in results if not result.final.settled]
     unlike = [result.seed for result in results if result.unlike_reference]
     reference_seconds = sum(result.reference_seconds for result in results)
+    store = "PostgreSQL" if postgres else "SQLite"
+    command = f"python -m benchmarks.chaos --runs {runs} --seed {seed}" + (
+        f" --postgres {POSTGRES_EXAMPLE}" if postgres else ""
+    )
     rows = [
-        "## Chaos: the sync under seeded faults, crashes and concurrent edits",
+        "## Chaos: the sync under seeded faults, crashes and concurrent edits"
+        + (", state in PostgreSQL" if postgres else ""),
         "",
-        f"Command: `python -m benchmarks.chaos --runs {runs} --seed {seed}` (the full run is "
+        f"Command: `{command}` (the full run is "
         "`--runs 200`; `./dev bench chaos` runs 40). Real Jira + Google emulators, real "
-        "`JiraTicketSink`, SMTP notifier and SQLite state store; each run a child process "
+        f"`JiraTicketSink`, SMTP notifier and {store} state store; each run a child process "
         "that may `os._exit` at a side-effect boundary; a clean run ends each schedule of "
         f"{PER_SCHEDULE}. Invariants checked after every run. Requests time out after "
         f"{CLIENT_TIMEOUT:.0f} s in these runs (a timeout fault holds one for "
@@ -150,10 +194,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.chaos")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="seeded runs in all")
     parser.add_argument("--seed", type=int, default=1, help="replays the same schedules")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="keep each world's state in a new database on this PostgreSQL server",
+    )
     args = parser.parse_args()
     started = time.monotonic()
-    results = measure(args.runs, args.seed)
-    write_section("chaos", table(results, args.runs, args.seed, time.monotonic() - started))
+    results = measure(args.runs, args.seed, postgres=args.postgres)
+    figures = table(
+        results, args.runs, args.seed, time.monotonic() - started, postgres=bool(args.postgres)
+    )
+    write_section("chaos_postgresql" if args.postgres else "chaos", figures)
 
 
 if __name__ == "__main__":
