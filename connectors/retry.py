@@ -147,11 +147,13 @@ def _status_of(exc: BaseException) -> tuple[int | None, Any, str | None]:
     return None, None, None
 
 
-def _jira_says(exc: BaseException) -> str:
-    """Jira's own reason for refusing a request (a permission it names, a field), one line.
+def _vendor_says(exc: BaseException) -> str:
+    """The vendor's own reason for refusing a request (a permission, a field), one line.
 
-    Only the JSON error body: the rest of a JIRAError holds the request's headers.
+    Only the JSON error message: the rest of a JIRAError holds the request's headers.
     """
+    if hasattr(exc, "error_details"):  # googleapiclient's HttpError: its error.message
+        return " ".join(str(getattr(exc, "reason", "") or "").split())[:MAX_VENDOR_TEXT]
     response = getattr(exc, "response", None)  # `is None`: a 4xx Response is falsy
     if getattr(exc, "status_code", None) is None or response is None:
         return ""
@@ -235,6 +237,6 @@ def retrying(
         if failure is None:
             raise
         # Not chained: JIRAError's text carries the request headers, Authorization included.
-        said = _jira_says(exc) if failure.status in (400, 403) else ""
-        detail = f"{hint(failure.status)} (Jira says: {said})" if said else hint(failure.status)
+        said = _vendor_says(exc) if failure.status in (400, 403) else ""
+        detail = f"{hint(failure.status)} ({system} says: {said})" if said else hint(failure.status)
         raise ConnectorError(system, call, failure.status, detail) from None

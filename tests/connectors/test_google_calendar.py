@@ -192,6 +192,18 @@ def test_mark_tentative_and_write_back_off_by_default(google_sandbox: StartCalen
     assert running.sandbox.event(CALENDAR, "ev00000")["status"] == "tentative"
 
 
+def test_a_refused_write_says_why_in_googles_words(google_sandbox: StartCalendar) -> None:
+    running = google_sandbox({CALENDAR: many_events(1)}, access_roles={CALENDAR: "reader"})
+    source = running.source(write_back=True)
+    source.events()
+    with pytest.raises(ConnectorError) as refused:
+        source.mark_tentative(CALENDAR, "ev00000")
+    line = str(refused.value)
+    assert "last status 403" in line and "\n" not in line
+    assert "(Google Calendar says: You need to have writer access to this calendar.)" in line
+    assert running.sandbox.event(CALENDAR, "ev00000")["status"] == "confirmed"
+
+
 def test_watch_and_stop_a_channel(
     google_sandbox: StartCalendar, http_receiver: HttpReceiver
 ) -> None:
