@@ -4,6 +4,7 @@ open, the tables match the models, and a wrong URL says what to fix in one line.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import pytest
@@ -71,6 +72,39 @@ def test_a_database_from_the_first_release_opens_and_keeps_its_data(
         assert reopened.cursors("prod") == {"jira:PROJ": "c1"}
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert current_revision(url) == head
+
+
+def test_channel_urls_claimed_before_labels_lose_their_tokens_on_open(
+    fresh_state_url: Callable[[], str],
+) -> None:
+    url = fresh_state_url()
+    upgrade_to(url, "0004")
+    hook = "https://hooks.slack.com/services/T0/B0/s3cretToken"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as db:
+            db.execute(
+                text(
+                    "INSERT INTO launchsync_alerts (config_key, alert_key, recipients, claimed_at)"
+                    " VALUES ('prod', 'k1', :recipients, :now)"
+                ),
+                {
+                    "recipients": json.dumps(["pm@example.com", hook]),
+                    "now": dt.datetime.now(dt.UTC),
+                },
+            )
+    finally:
+        engine.dispose()
+    with StateStore.open(url) as store:  # migrates
+        assert not store.claim_alert("prod", "k1", ["pm@example.com"])  # the claim is kept
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            (stored,) = db.execute(text("SELECT recipients FROM launchsync_alerts")).scalars()
+    finally:
+        engine.dispose()
+    pm, label = json.loads(stored)
+    assert pm == "pm@example.com" and label.startswith("https://…#") and "s3cret" not in stored
 
 
 def test_the_migrated_schema_matches_the_table_definitions(
