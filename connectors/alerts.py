@@ -248,10 +248,13 @@ def digest_for(entries: Iterable[DigestItem], recipients: Sequence[str], day: dt
     )
 
 
+DIGEST_ENTRY = "digest-entry|"  # prefix of the claims on digest entries (not deliveries)
+
+
 def digest_entry_key(divergence: Divergence, recipient: str, day: dt.date) -> str:
     """The claim that puts one divergence in one recipient's digest of a day, at most once."""
     d, whom = divergence, recipients_hash([recipient])
-    return f"digest-entry|{day.isoformat()}|{d.identity}|{d.fingerprint}|{whom}"
+    return f"{DIGEST_ENTRY}{day.isoformat()}|{d.identity}|{d.fingerprint}|{whom}"
 
 
 def _entries_hash(divergences: Iterable[Divergence]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connectors.alerts import (
+    DIGEST_ENTRY,
     DigestItem,
     alert_for,
     digest_entry_key,
@@ -113,7 +114,9 @@ def act(
         for recipients, items in digest.items():
             _send_digest(recipients, items, plan, runtime, outcome)
     # Before the digest hour, pending warnings stay unrecorded: the next run plans them again.
-    outcome.unconfirmed.extend(runtime.store.unconfirmed_alerts(runtime.config_key))
+    # Deliveries only: a digest's entry claims are left unconfirmed with the digest's own.
+    unconfirmed = runtime.store.unconfirmed_alerts(runtime.config_key)
+    outcome.unconfirmed.extend(k for k in unconfirmed if not k.startswith(DIGEST_ENTRY))
     return outcome
 
 
@@ -152,8 +155,12 @@ def _settle(
         ticket_key, ticket_url = ticket.key, ticket.url
         store.record_divergence(key, d.identity, untold, ticket_key)
         outcome.opened.append(ticket.key)
-    elif first.kind is ActionKind.COMMENT_TICKET and sink is not None and first.ticket:
-        sink.comment(first.ticket, d)
+    elif (
+        first.kind is ActionKind.COMMENT_TICKET
+        and sink is not None
+        and first.ticket
+        and sink.comment(first.ticket, d)  # False: the ticket already says this
+    ):
         outcome.commented.append(first.ticket)
     slip = slips.get(d.release.id) if d.release else None
     # A run that died after the fetch stored the slip leaves it to this one, which must

@@ -282,6 +282,38 @@ def test_the_alert_after_a_slip_links_the_ticket_and_says_when_the_slip_was_seen
     assert moved in follow_up.body
 
 
+class Died(BaseException):
+    """The process ends here, as a kill would end it (no retry, no clean-up)."""
+
+
+@dataclasses.dataclass
+class DiesAfterSending:
+    """The notifier of a process killed right after its first delivery."""
+
+    inner: FakeNotifier
+
+    def send(self, alert: Any) -> None:
+        self.inner.send(alert)
+        raise Died
+
+
+def test_a_run_killed_right_after_sending_the_digest_never_sends_it_again(world: World) -> None:
+    a_warning_with_a_digest_at_9(world)
+    notifier = world.notifier
+    world.notifier = DiesAfterSending(notifier)  # type: ignore[assignment]
+    with pytest.raises(Died):
+        sync(world, now=at(9))
+    (digest,) = notifier.all()  # delivered; the run died before it could note that
+    world.notifier = notifier
+    after = sync(world, now=at(10))
+    assert after.outcome is not None and after.outcome.failures == []
+    assert len(after.outcome.unconfirmed) == 1  # the delivery nobody confirmed is reported
+    assert notifier.all() == [digest]  # and not sent a second time
+    again = sync(world, now=at(15))
+    assert again.outcome is not None and again.outcome.summary()["opened"] == 0
+    assert notifier.all() == [digest] and len(world.sink.tickets) == 1
+
+
 def test_a_digest_tells_a_slip_seen_before_the_digest_hour_and_links_the_ticket(
     world: World,
 ) -> None:
