@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from connectors.base import Alert
-from models.calendar_ids import calendar_id_of
 from models.config import AlertsConfig, RouteConfig
 from models.freshness import Blindness
 from models.plan import Divergence, DivergenceKind, Severity
@@ -82,10 +81,7 @@ def _matches(rule: RouteConfig, d: Divergence, policy: Policy) -> bool:
         wanted = {t.lower() for t in rule.event_types}
         if d.event is None or policy.event_type(d.event).lower() not in wanted:
             return False
-    # A feed's address in the config names the calendar whose id is made from it.
-    return not rule.calendars or (
-        d.event is not None and d.event.calendar_id in {calendar_id_of(c) for c in rule.calendars}
-    )
+    return not rule.calendars or (d.event is not None and d.event.calendar_id in rule.calendars)
 
 
 def _project(d: Divergence) -> str | None:

@@ -34,7 +34,8 @@ MISSING_STATUSES = frozenset({404, 410})  # the feed is not there: no retry brin
 
 @dataclass(frozen=True)
 class IcsFeed:
-    """One feed: `id` names its events' calendar, `location` is a path or http(s) URL."""
+    """One feed: `id` names its events' calendar (safe to show: never the address, which
+    may be the feed's password), `location` is a path or http(s) URL."""
 
     id: str
     location: str
@@ -54,13 +55,13 @@ class FeedNotFound(ConfigError):
     """A feed that is not there (HTTP 404 / 410, or no such file): only it goes unread."""
 
     def __init__(self, feed: IcsFeed, problem: str) -> None:
-        super().__init__(f"ICS feed {shown(feed)} {problem}")
+        super().__init__(f"ICS feed {feed.id} {problem}")
         self.feed = feed
         self.problem_text = problem
 
     def problem(self) -> ItemProblem:
         """The feed as a skipped calendar, so the other feeds still read."""
-        return ItemProblem(item=f"calendar {shown(self.feed)}", error=self.problem_text)
+        return ItemProblem(item=f"calendar {self.feed.id}", error=self.problem_text)
 
 
 class IcsCalendarSource:
@@ -109,7 +110,7 @@ class IcsCalendarSource:
             return read_ical(text, source=SOURCE, calendar_id=feed.id, window=self.window)
         except ValueError as exc:
             detail = f"not an iCalendar feed ({_first_line(exc)}); check the URL or path"
-            raise ConnectorError(SYSTEM, f"parse {shown(feed)}", None, detail) from None
+            raise ConnectorError(SYSTEM, f"parse {feed.id}", None, detail) from None
 
     def fetch(self, feed: IcsFeed) -> bytes:
         """The raw bytes of a feed, from disk or over HTTP under the shared retry policy."""
@@ -125,7 +126,7 @@ class IcsCalendarSource:
             return response.content
 
         try:
-            return retrying(SYSTEM, f"GET {shown(feed)}", get, policy=self.policy)
+            return retrying(SYSTEM, f"GET {feed.id}", get, policy=self.policy)
         except ConnectorError as exc:
             if exc.status not in MISSING_STATUSES:
                 raise
@@ -134,11 +135,6 @@ class IcsCalendarSource:
     def close(self) -> None:
         """Close the HTTP connections."""
         self.client.close()
-
-
-def shown(feed: IcsFeed) -> str:
-    """A feed's name as safe for logs and errors: its id, never its address."""
-    return feed.id
 
 
 def _read_file(feed: IcsFeed) -> bytes:

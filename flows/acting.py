@@ -201,6 +201,8 @@ def _pay_owed_alerts(
     """
     store, key = runtime.store, runtime.config_key
     owed = store.owed_alerts(key)
+    if not owed:
+        return
     configured = {recipient_label(t): t for r in runtime.config.alerts.routes for t in r.notify}
     for identity, alert in owed.items():
         if not in_scope(identity, divergences.get(identity), scope):

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.calendar_ids import calendar_id_of
 from models.config_secrets import BLOCK_FIX, refuse_written_secrets, secret_keys
 from models.dates import zone
 from models.errors import ConfigError, one_line
@@ -151,9 +152,15 @@ class RouteConfig(_Section):
     event_types: tuple[str, ...] = ()
     """Only these event types (blog, webinar, email, event, ...)."""
     calendars: tuple[str, ...] = ()
-    """Only events of these calendars."""
+    """Only events of these calendars (an ICS feed by its address or its id)."""
     notify: tuple[str, ...] = Field(min_length=1)
     """E-mail addresses or apprise URLs."""
+
+    @field_validator("calendars")
+    @classmethod
+    def _as_calendar_ids(cls, calendars: tuple[str, ...]) -> tuple[str, ...]:
+        # Events carry a feed's safe id, never its address (which may be its password).
+        return tuple(calendar_id_of(c) for c in calendars)
 
 
 class AlertsConfig(_Section):

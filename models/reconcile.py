@@ -116,7 +116,7 @@ class _ReleaseScan:
         for release in listed:
             release_id = release.id
             if release_id in by_id:
-                return cls.of(_unique(listed, key=attrgetter("id")).values(), rules)
+                return cls.of(_unique(listed, key=_ID).values(), rules)
             by_id[release_id] = release
             project = release.project
             add_project(project)

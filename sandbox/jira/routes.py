@@ -208,11 +208,11 @@ class JiraApi:
         body = await _json(request)
         ref = (body.get("fields") or {}).get("project") if isinstance(body, dict) else None
         if isinstance(ref, dict):
-            wanted = str(ref.get("key") or ref.get("id") or "")
-            project = next(
-                (p for p in self.store.projects.values() if wanted in (p["key"], p["id"])), None
-            )
-            if project is not None:
+            try:
+                project = self.store.project(str(ref.get("key") or ref.get("id") or ""))
+            except JiraApiError:
+                pass  # an unknown project: create_issue refuses it with Jira's own 400
+            else:
                 self._require(project["key"], "CREATE_ISSUES", 403)
         issue = issues.create_issue(self.store, body)
         url = render.api_url(self.store, f"issue/{issue['id']}")

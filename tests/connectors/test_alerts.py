@@ -14,6 +14,7 @@ from connectors.alerts import (
     headline,
     route,
 )
+from models.calendar_ids import calendar_id_of
 from models.config import AlertsConfig, RouteConfig
 from models.plan import Divergence, DivergenceKind
 from models.policy import Policy
@@ -64,6 +65,17 @@ def test_every_filter_of_a_route_must_contain_the_divergences_value() -> None:
     wrong_calendar = RouteConfig(calendars=("events",), notify=("d@x.io",))
     rules = config(matching, wrong_project, wrong_type, wrong_calendar)
     assert route(d, rules) == ("a@x.io",)
+
+
+def test_a_route_may_name_a_feed_by_its_address_which_it_keeps_only_as_the_feeds_id() -> None:
+    address = "https://calendar.google.com/calendar/ical/team/private-k3y/basic.ics"
+    by_address = RouteConfig(calendars=(address,), notify=("a@x.io",))
+    assert by_address.calendars == (calendar_id_of(address),) and "k3y" not in repr(by_address)
+    d = atl(day(10))
+    feed_event = d.event.model_copy(update={"calendar_id": calendar_id_of(address)})  # type: ignore[union-attr]
+    rules = config(by_address, fallback=False)
+    assert route(d.model_copy(update={"event": feed_event}), rules) == ("a@x.io",)
+    assert route(d, rules) == ()  # another calendar's event
 
 
 def test_every_matching_route_is_heard_once_in_config_order() -> None:
