@@ -18,7 +18,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from sandbox.chaos import ScheduleResult, run_schedule, world_in
 from sandbox.chaos_world import CLIENT_TIMEOUT, HOLD_SECONDS
+from sandbox.databases import postgres_databases
 
 DEFAULT_RUNS, QUICK_RUNS, PER_SCHEDULE = 40, 10, 10
 POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -73,25 +73,8 @@ def new_databases(server: str | None) -> Iterator[Callable[[], str | None]]:
     if server is None:
         yield lambda: None
         return
-    from sqlalchemy import create_engine, make_url, text
-
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    created: list[str] = []
-
-    def new() -> str:
-        name = f"launchsync_chaos_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as db:
-            db.execute(text(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        return make_url(server).set(database=name).render_as_string(hide_password=False)
-
-    try:
-        yield new
-    finally:
-        with admin.connect() as db:
-            for name in created:  # FORCE: a killed run's pooled connections may linger
-                db.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_databases(server, "launchsync_chaos_") as databases:
+        yield databases.create
 
 
 def _line(result: ScheduleResult) -> str:

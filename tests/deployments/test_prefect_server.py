@@ -23,6 +23,7 @@ import yaml
 
 from deployments.webhook_auth import sign
 from flows.bootstrap import config_key_of
+from sandbox.databases import PostgresDatabases
 from sandbox.demo_seed import CALENDAR_ID, demo_config, write_demo_seed
 from sandbox.outbox import Outbox
 from sandbox.run import running_sandboxes
@@ -35,7 +36,6 @@ from tests.fixtures.prefect_server import (
     prefect_server,
     wait_until,
 )
-from tests.fixtures.state import PostgresDatabases
 
 TODAY = dt.date(2026, 11, 23)
 FLOW = "sync-launch-calendar"

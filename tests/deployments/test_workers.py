@@ -26,6 +26,7 @@ import yaml
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.cli import main
+from sandbox.databases import PostgresDatabases
 from sandbox.demo_seed import CALENDAR_ID, demo_config, write_demo_seed
 from sandbox.outbox import Outbox
 from sandbox.processes import (
@@ -37,7 +38,6 @@ from sandbox.processes import (
     wait_until,
 )
 from sandbox.run import RunningSandboxes, running_sandboxes
-from tests.fixtures.state import PostgresDatabases
 
 FLOW = "sync-launch-calendar"
 NAMES = ("scheduled", "nightly-full", "on-change")
